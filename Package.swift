@@ -1,0 +1,157 @@
+// swift-tools-version:6.0
+// Candystore: the Bloodbank event backbone (event model, AMQP/Redis clients, event store, API, Letta bridge).
+//
+// Dependency direction (see docs/architecture.md):
+//   transport clients (AMQPClient, RedisClient) never import the event model;
+//   BloodbankModel is pure Foundation; EventStore adds PostgresNIO;
+//   CandystoreOps composes configuration and health; executables are thin.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny")
+]
+
+let package = Package(
+    name: "candystore",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "candystore", targets: ["candystore"]),
+        .executable(name: "bb", targets: ["bb"]),
+        .library(name: "BloodbankModel", targets: ["BloodbankModel"]),
+        .library(name: "AMQPClient", targets: ["AMQPClient"]),
+        .library(name: "RedisClient", targets: ["RedisClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+    ],
+    targets: [
+        // MARK: Event model (pure Foundation)
+        .target(
+            name: "BloodbankModel",
+            swiftSettings: swiftSettings
+        ),
+        // MARK: Transport clients (no event model)
+        .target(
+            name: "AMQPClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "RedisClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: Bloodbank topology and (later) publisher/consumer glue
+        .target(
+            name: "Bloodbank",
+            swiftSettings: swiftSettings
+        ),
+        // MARK: Event store (PostgreSQL)
+        .target(
+            name: "EventStore",
+            dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: Composition: configuration, health, operations
+        .target(
+            name: "CandystoreOps",
+            dependencies: [
+                "EventStore",
+                "Bloodbank",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CandystoreCommands",
+            dependencies: [
+                "CandystoreOps",
+                "EventStore",
+                "Bloodbank",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: Executables (thin)
+        .executableTarget(
+            name: "candystore",
+            dependencies: ["CandystoreCommands"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "bb",
+            dependencies: ["CandystoreCommands"],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: Tests
+        .testTarget(
+            name: "BloodbankModelTests",
+            dependencies: ["BloodbankModel"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AMQPClientTests",
+            dependencies: [
+                "AMQPClient",
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RedisClientTests",
+            dependencies: [
+                "RedisClient",
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EventStoreTests",
+            dependencies: ["EventStore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "CandystoreOps",
+                "EventStore",
+                "AMQPClient",
+                "RedisClient",
+                "BloodbankModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,158 @@
+import Bloodbank
+import EventStore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The health of one backing service.
+public struct ComponentHealth: Sendable, Equatable {
+    /// Service name: `postgres`, `rabbitmq`, `redis`.
+    public var name: String
+    /// Whether the service passed every check.
+    public var healthy: Bool
+    /// What was checked, or what is wrong.
+    public var detail: String
+    /// Time the check took, in milliseconds.
+    public var latencyMilliseconds: Int
+}
+
+/// The health of every backing service, as `candystore health` prints it and `/health` returns it.
+public struct HealthReport: Sendable, Equatable {
+    /// One entry per service, in a stable order.
+    public var components: [ComponentHealth]
+    /// True when every component is healthy.
+    public var healthy: Bool { components.allSatisfy(\.healthy) }
+    /// Names of the unhealthy components.
+    public var unhealthyNames: [String] { components.filter { !$0.healthy }.map(\.name) }
+}
+
+/// Runs real checks against the configured services: a PostgreSQL query (and the schema version), the
+/// Bloodbank exchanges and queues through the RabbitMQ management API, and a Redis PING.
+public struct HealthChecker: Sendable {
+    /// A named check; returns a detail string or throws what is wrong.
+    public typealias Check = @Sendable () async throws -> String
+
+    private let checks: [(name: String, run: Check)]
+    private let timeout: Duration
+
+    /// Creates a checker from explicit checks (each gets `timeout`).
+    public init(checks: [(name: String, run: Check)], timeout: Duration = .seconds(5)) {
+        self.checks = checks
+        self.timeout = timeout
+    }
+
+    /// The standard checks for a configuration: postgres, rabbitmq and, when given, redis.
+    public init(configuration: CandystoreConfiguration, redisPing: Check? = nil, timeout: Duration = .seconds(5)) {
+        var checks: [(name: String, run: Check)] = [
+            ("postgres", { try await Self.checkPostgres(configuration.database) }),
+            ("rabbitmq", { try await Self.checkRabbitMQ(configuration) }),
+        ]
+        if let redisPing { checks.append(("redis", redisPing)) }
+        self.init(checks: checks, timeout: timeout)
+    }
+
+    /// Runs every check concurrently, each bounded by the timeout.
+    public func run() async -> HealthReport {
+        let timeout = self.timeout
+        let results = await withTaskGroup(of: (Int, ComponentHealth).self) { group in
+            for (index, check) in checks.enumerated() {
+                group.addTask {
+                    let clock = ContinuousClock()
+                    let start = clock.now
+                    let outcome: Result<String, any Error> = await Self.withTimeout(timeout) {
+                        try await check.run()
+                    }
+                    let elapsed = clock.now - start
+                    let milliseconds =
+                        Int(elapsed.components.seconds) * 1000
+                        + Int(elapsed.components.attoseconds / 1_000_000_000_000_000)
+                    switch outcome {
+                    case .success(let detail):
+                        return (
+                            index,
+                            ComponentHealth(
+                                name: check.name, healthy: true, detail: detail, latencyMilliseconds: milliseconds)
+                        )
+                    case .failure(let error):
+                        return (
+                            index,
+                            ComponentHealth(
+                                name: check.name, healthy: false, detail: "\(error)", latencyMilliseconds: milliseconds)
+                        )
+                    }
+                }
+            }
+            var collected: [(Int, ComponentHealth)] = []
+            for await result in group { collected.append(result) }
+            return collected
+        }
+        return HealthReport(components: results.sorted { $0.0 < $1.0 }.map(\.1))
+    }
+
+    private struct TimedOut: Error, CustomStringConvertible {
+        let timeout: Duration
+        var description: String { "no answer within \(timeout)" }
+    }
+
+    private static func withTimeout(
+        _ timeout: Duration, _ body: @escaping @Sendable () async throws -> String
+    ) async -> Result<String, any Error> {
+        await withTaskGroup(of: Result<String, any Error>?.self) { group in
+            group.addTask {
+                do { return .success(try await body()) } catch { return .failure(error) }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return Task.isCancelled ? nil : .failure(TimedOut(timeout: timeout))
+            }
+            var outcome: Result<String, any Error> = .failure(TimedOut(timeout: timeout))
+            for await result in group {
+                if let result {
+                    outcome = result
+                    break
+                }
+            }
+            group.cancelAll()
+            return outcome
+        }
+    }
+
+    /// Connects, runs `SELECT 1` and reads the applied schema version.
+    static func checkPostgres(_ database: DatabaseConfiguration) async throws -> String {
+        let logger = Logger(label: "candystore.health")
+        let rows = try await database.withConnection(logger: logger) { connection in
+            try await connection.query(
+                """
+                SELECT (SELECT 1),
+                       CASE WHEN to_regclass('schema_migrations') IS NULL THEN NULL
+                            ELSE (SELECT max(version) FROM schema_migrations) END
+                """, logger: logger
+            ).collect()
+        }
+        guard let row = rows.first else { throw ConfigurationError("SELECT returned no row") }
+        let (_, version) = try row.decode((Int, Int64?).self)
+        guard let version else {
+            throw ConfigurationError(
+                "database \(database.database) is reachable but not migrated (run candystore migrate up)")
+        }
+        return "\(database.host):\(database.port)/\(database.database) schema version \(version)"
+    }
+
+    /// Checks through the management API that every Bloodbank exchange and queue exists.
+    static func checkRabbitMQ(_ configuration: CandystoreConfiguration) async throws -> String {
+        let client = try RabbitMQManagementClient(url: configuration.rabbitMQManagementURL)
+        var missing: [String] = []
+        for exchange in configuration.topology.exchanges where try await client.exchange(named: exchange.name) == nil {
+            missing.append("exchange \(exchange.name)")
+        }
+        for queue in configuration.topology.queues where try await client.queue(named: queue.name) == nil {
+            missing.append("queue \(queue.name)")
+        }
+        guard missing.isEmpty else {
+            throw ConfigurationError(
+                "missing " + missing.joined(separator: ", ") + " (run candystore topology declare)")
+        }
+        return
+            "\(configuration.topology.exchanges.count) exchanges and \(configuration.topology.queues.count) queues present"
+    }
+}
