@@ -81,6 +81,7 @@ let package = Package(
             dependencies: [
                 "EventStore",
                 "Bloodbank",
+                "RedisClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -141,13 +142,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "CandystoreOpsTests",
+            dependencies: ["CandystoreOps", "Bloodbank", "EventStore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "IntegrationTests",
             dependencies: [
                 "CandystoreOps",
                 "EventStore",
-                "AMQPClient",
-                "RedisClient",
-                "BloodbankModel",
+                "Bloodbank",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],

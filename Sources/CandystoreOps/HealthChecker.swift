@@ -3,6 +3,7 @@ import EventStore
 import Foundation
 import Logging
 import PostgresNIO
+import RedisClient
 
 /// The health of one backing service.
 public struct ComponentHealth: Sendable, Equatable {
@@ -41,13 +42,13 @@ public struct HealthChecker: Sendable {
         self.timeout = timeout
     }
 
-    /// The standard checks for a configuration: postgres, rabbitmq and, when given, redis.
-    public init(configuration: CandystoreConfiguration, redisPing: Check? = nil, timeout: Duration = .seconds(5)) {
-        var checks: [(name: String, run: Check)] = [
+    /// The standard checks for a configuration: postgres, rabbitmq and redis.
+    public init(configuration: CandystoreConfiguration, timeout: Duration = .seconds(5)) {
+        let checks: [(name: String, run: Check)] = [
             ("postgres", { try await Self.checkPostgres(configuration.database) }),
             ("rabbitmq", { try await Self.checkRabbitMQ(configuration) }),
+            ("redis", { try await Self.checkRedis(configuration.redisURL) }),
         ]
-        if let redisPing { checks.append(("redis", redisPing)) }
         self.init(checks: checks, timeout: timeout)
     }
 
@@ -120,22 +121,36 @@ public struct HealthChecker: Sendable {
     /// Connects, runs `SELECT 1` and reads the applied schema version.
     static func checkPostgres(_ database: DatabaseConfiguration) async throws -> String {
         let logger = Logger(label: "candystore.health")
-        let rows = try await database.withConnection(logger: logger) { connection in
-            try await connection.query(
-                """
-                SELECT (SELECT 1),
-                       CASE WHEN to_regclass('schema_migrations') IS NULL THEN NULL
-                            ELSE (SELECT max(version) FROM schema_migrations) END
-                """, logger: logger
-            ).collect()
+        do {
+            let version = try await database.withConnection(logger: logger) { connection -> Int64? in
+                let migrated =
+                    try await connection.query(
+                        "SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger
+                    ).collect().first?.decode(Bool.self) ?? false
+                guard migrated else { return nil }
+                return try await connection.query("SELECT max(version) FROM schema_migrations", logger: logger)
+                    .collect().first?.decode(Int64?.self)
+            }
+            guard let version else {
+                throw ConfigurationError(
+                    "database \(database.database) is reachable but not migrated (run candystore migrate up)")
+            }
+            return "\(database.host):\(database.port)/\(database.database) schema version \(version)"
+        } catch let error as ConfigurationError {
+            throw error
+        } catch {
+            throw ConfigurationError(EventStoreError.serverMessage(error))
         }
-        guard let row = rows.first else { throw ConfigurationError("SELECT returned no row") }
-        let (_, version) = try row.decode((Int, Int64?).self)
-        guard let version else {
-            throw ConfigurationError(
-                "database \(database.database) is reachable but not migrated (run candystore migrate up)")
+    }
+
+    /// Sends PING on a fresh connection.
+    static func checkRedis(_ url: String) async throws -> String {
+        var configuration = try RedisConnection.Configuration(url: url)
+        configuration.connectTimeout = .seconds(3)
+        try await RedisConnection.withConnection(configuration: configuration) { connection in
+            try await connection.ping()
         }
-        return "\(database.host):\(database.port)/\(database.database) schema version \(version)"
+        return "\(configuration.host):\(configuration.port) PONG"
     }
 
     /// Checks through the management API that every Bloodbank exchange and queue exists.

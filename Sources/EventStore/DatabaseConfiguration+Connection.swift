@@ -38,7 +38,7 @@ extension DatabaseConfiguration {
                 }
                 try await connection.query("COMMIT", logger: logger)
             } catch {
-                try? await connection.query("ROLLBACK", logger: logger)
+                _ = try? await connection.query("ROLLBACK", logger: logger)
                 throw EventStoreError(
                     .migrationFailed, "script failed: \(MigrationRunner.serverMessage(error))", underlying: error)
             }

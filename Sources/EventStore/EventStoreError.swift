@@ -1,3 +1,5 @@
+import PostgresNIO
+
 /// The one error type of the EventStore module: a stable, extensible code plus a human message.
 ///
 /// Callers switch on ``code`` (never on the message); the API layer maps codes to HTTP statuses.
@@ -36,6 +38,18 @@ public struct EventStoreError: Error, CustomStringConvertible, Sendable {
         self.code = code
         self.message = message
         self.underlying = underlying
+    }
+
+    /// A readable message for any database error: PostgreSQL's own message for server errors (postgres-nio
+    /// hides it from `description`), the wrapped message for ``EventStoreError``, the description otherwise.
+    public static func serverMessage(_ error: any Error) -> String {
+        if let error = error as? EventStoreError { return error.message }
+        if let psql = error as? PSQLError {
+            if let message = psql.serverInfo?[.message] { return message }
+            if let underlying = psql.underlying { return "\(psql.code): \(underlying)" }
+            return "\(psql.code)"
+        }
+        return "\(error)"
     }
 
     /// `code: message (underlying)`.

@@ -124,7 +124,7 @@ public struct MigrationRunner: Sendable {
             }
             try await connection.query("COMMIT", logger: logger)
         } catch {
-            try? await connection.query("ROLLBACK", logger: logger)
+            _ = try? await connection.query("ROLLBACK", logger: logger)
             throw error
         }
     }
@@ -176,10 +176,10 @@ public struct MigrationRunner: Sendable {
                     )
                     """, logger: logger)
                 let result = try await body(connection)
-                try? await connection.query("SELECT pg_advisory_unlock(\(Self.advisoryLockKey))", logger: logger)
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.advisoryLockKey))", logger: logger)
                 return result
             } catch {
-                try? await connection.query("SELECT pg_advisory_unlock(\(Self.advisoryLockKey))", logger: logger)
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.advisoryLockKey))", logger: logger)
                 throw error
             }
         }
@@ -211,12 +211,6 @@ public struct MigrationRunner: Sendable {
 
     /// The server's message for a PostgreSQL error, or the error's description.
     static func serverMessage(_ error: any Error) -> String {
-        if let psql = error as? PSQLError {
-            if let message = psql.serverInfo?[.message] {
-                return message
-            }
-            return "\(psql.code)"
-        }
-        return "\(error)"
+        EventStoreError.serverMessage(error)
     }
 }

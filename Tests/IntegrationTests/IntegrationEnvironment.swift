@@ -1,0 +1,58 @@
+import CandystoreOps
+import EventStore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Configuration for integration tests: the same `.env` + environment the binaries read (run from the
+/// package root, as `swift test` does). Servers must be running (`scripts/dev up`); tests fail otherwise.
+enum IntegrationEnvironment {
+    static let configuration: CandystoreConfiguration = {
+        do {
+            return try CandystoreConfiguration(settings: try Settings.load())
+        } catch {
+            fatalError("integration test configuration is invalid: \(error)")
+        }
+    }()
+
+    static let logger = Logger(label: "candystore.tests")
+
+    /// The repository's migrations directory.
+    static let migrationsDirectory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("migrations")
+
+    /// Creates an empty scratch database, runs `body` against it and drops it afterwards.
+    static func withScratchDatabase<T: Sendable>(
+        _ body: (DatabaseConfiguration) async throws -> T
+    ) async throws -> T {
+        let name =
+            "candystore_test_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())"
+        let admin = configuration.database.with(database: "postgres")
+        _ = try await admin.withConnection(logger: logger) { connection in
+            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+        }
+        do {
+            let result = try await body(configuration.database.with(database: name))
+            try await drop(name, admin: admin)
+            return result
+        } catch {
+            try? await drop(name, admin: admin)
+            throw error
+        }
+    }
+
+    private static func drop(_ name: String, admin: DatabaseConfiguration) async throws {
+        _ = try await admin.withConnection(logger: logger) { connection in
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger)
+        }
+    }
+
+    /// Runs one query and returns its rows (test convenience).
+    static func rows(_ sql: String, in database: DatabaseConfiguration) async throws -> [PostgresRow] {
+        try await database.withConnection(logger: logger) { connection in
+            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).collect()
+        }
+    }
+}
