@@ -1,8 +1,13 @@
 -- Sample data for local development: one workflow with a causation chain
 --   started → phase.completed → handoff.requested → handoff.accepted → task.completed
 -- Idempotent (fixed ids, ON CONFLICT DO NOTHING). Loaded by `candystore db seed` / `mise run db:seed`.
-INSERT INTO events (event_id, event_type, "timestamp", version, source, source_raw, correlation_ids, agent_context, payload, workflow_id)
-VALUES
+-- Positions: max(position)+n, as the EventWriter assigns them (gapless, commit order); the advisory lock is
+-- the writers' lock, so seeding never interleaves with a running manager.
+SELECT pg_advisory_xact_lock(7526466426241529460);
+INSERT INTO events (event_id, position, event_type, "timestamp", version, source, source_raw, correlation_ids, agent_context, payload, workflow_id)
+SELECT v.event_id::uuid, (SELECT coalesce(max(position), 0) FROM events) + row_number() OVER (ORDER BY v."timestamp"::timestamptz), v.event_type, v."timestamp"::timestamptz, v.version,
+       v.source::jsonb, v.source_raw::jsonb, v.correlation_ids::uuid[], v.agent_context::jsonb, v.payload::jsonb, v.workflow_id::uuid
+FROM (VALUES
   ('5eed0000-0000-4000-8000-000000000001', 'bmad.workflow.started', '2026-01-11T09:00:00.500000Z', '1.0.0',
    '{"host":"seed","type":"manual","app":"bmad","meta":{}}', '{"host":"seed","type":"manual","app":"bmad","meta":{}}',
    '{}', NULL,
@@ -29,6 +34,8 @@ VALUES
    '{5eed0000-0000-4000-8000-000000000004}', NULL,
    '{"session_id":"agent-5eed0000-0000-4000-8000-00000000a001","workflow_id":"5eed0000-0000-4000-8000-00000000f001","summary":"Feature implemented","next_action":"review"}',
    '5eed0000-0000-4000-8000-00000000f001')
+) AS v(event_id, event_type, "timestamp", version, source, source_raw, correlation_ids, agent_context, payload, workflow_id)
+WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = v.event_id::uuid)
 ON CONFLICT (event_id) DO NOTHING;
 
 INSERT INTO workflow_state (workflow_id, project_name, current_phase, current_agent, status, started_at, updated_at,

@@ -4,8 +4,10 @@
 -- Every Bloodbank event, immutable, exactly once per event_id.
 CREATE TABLE events (
     event_id        uuid         PRIMARY KEY,
-    -- Global order = commit order (writers serialise on an advisory lock); cursor and stream-resume key.
-    position        bigint       GENERATED ALWAYS AS IDENTITY,
+    -- Global order = commit order, gapless: the writer assigns max(position)+1… while holding a
+    -- transaction-scoped advisory lock (EventWriter), so positions never have holes and a reader that has
+    -- seen N has seen every event up to N. Cursor and stream-resume key.
+    position        bigint       NOT NULL,
     event_type      varchar(255) NOT NULL,
     "timestamp"     timestamptz  NOT NULL,
     version         varchar(20)  NOT NULL,

@@ -85,7 +85,7 @@ import Testing
                     "agent_sessions.status character varying(50) not null",
                     "agent_sessions.metadata jsonb null",
                     "events.event_id uuid not null",
-                    "events.position bigint not null identity",
+                    "events.position bigint not null",
                     "events.event_type character varying(255) not null",
                     "events.timestamp timestamp with time zone not null",
                     "events.version character varying(20) not null",
@@ -159,8 +159,8 @@ import Testing
         try await IntegrationEnvironment.withScratchDatabase { database in
             try await runner(database).up()
             let insert = """
-                INSERT INTO events (event_id, event_type, "timestamp", version, source, source_raw, payload)
-                VALUES ('00000000-0000-4000-8000-000000000001', 'test.event', now(), '1.0.0', '{}', '{}', '{}')
+                INSERT INTO events (event_id, position, event_type, "timestamp", version, source, source_raw, payload)
+                VALUES ('00000000-0000-4000-8000-000000000001', 1, 'test.event', now(), '1.0.0', '{}', '{}', '{}')
                 """
             _ = try await IntegrationEnvironment.rows(insert, in: database)
             await #expect(throws: (any Error).self) {
@@ -172,8 +172,8 @@ import Testing
             await #expect(throws: (any Error).self) {
                 _ = try await IntegrationEnvironment.rows(
                     """
-                    INSERT INTO events (event_id, event_type, "timestamp", version, source, source_raw, payload)
-                    VALUES ('00000000-0000-4000-8000-000000000002', 'NoDots', now(), '1.0.0', '{}', '{}', '{}')
+                    INSERT INTO events (event_id, position, event_type, "timestamp", version, source, source_raw, payload)
+                    VALUES ('00000000-0000-4000-8000-000000000002', 2, 'NoDots', now(), '1.0.0', '{}', '{}', '{}')
                     """, in: database)
             }
             await #expect(throws: (any Error).self) {
