@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "BloodbankModel", targets: ["BloodbankModel"]),
         .library(name: "AMQPClient", targets: ["AMQPClient"]),
         .library(name: "RedisClient", targets: ["RedisClient"]),
+        .library(name: "LettaClient", targets: ["LettaClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -30,6 +31,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
     ],
     targets: [
         // MARK: Event model (pure Foundation)
@@ -60,18 +65,95 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "LettaClient",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // MARK: Bloodbank topology and (later) publisher/consumer glue
         .target(
             name: "Bloodbank",
+            dependencies: [
+                "AMQPClient",
+                "BloodbankModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         // MARK: Event store (PostgreSQL)
         .target(
             name: "EventStore",
             dependencies: [
+                "BloodbankModel",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: Read side of the store (queries, causation walks, stream reads)
+        .target(
+            name: "EventStoreQueries",
+            dependencies: [
+                "EventStore",
+                "BloodbankModel",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: Event Store API (HTTP + WebSocket; never imports PostgresNIO or the AMQP client)
+        .target(
+            name: "CandystoreAPI",
+            dependencies: [
+                "EventStoreQueries",
+                "BloodbankModel",
+                "RedisClient",
+                "CandystoreOps",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: Event Store Manager (consume → validate → batch → store → announce → ack)
+        .target(
+            name: "EventStoreManager",
+            dependencies: [
+                "AMQPClient",
+                "Bloodbank",
+                "BloodbankModel",
+                "EventStore",
+                "RedisClient",
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: Letta bridge (handoff requests → Letta agents → acceptance and outcome events)
+        .target(
+            name: "LettaBridge",
+            dependencies: [
+                "AMQPClient",
+                "Bloodbank",
+                "BloodbankModel",
+                "LettaClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -93,8 +175,21 @@ let package = Package(
             dependencies: [
                 "CandystoreOps",
                 "EventStore",
+                "EventStoreManager",
+                "CandystoreAPI",
+                "LettaBridge",
+                "LettaClient",
                 "Bloodbank",
+                "BloodbankModel",
+                "AMQPClient",
+                "RedisClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -137,6 +232,50 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "LettaClientTests",
+            dependencies: ["LettaClient"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EventStoreQueriesTests",
+            dependencies: [
+                "EventStoreQueries",
+                "EventStore",
+                "BloodbankModel",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CandystoreAPITests",
+            dependencies: [
+                "CandystoreAPI",
+                "EventStoreQueries",
+                "EventStore",
+                "BloodbankModel",
+                "RedisClient",
+                "CandystoreOps",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EventStoreWriterTests",
+            dependencies: [
+                "EventStore",
+                "BloodbankModel",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "EventStoreTests",
             dependencies: ["EventStore"],
             swiftSettings: swiftSettings
@@ -151,7 +290,13 @@ let package = Package(
             dependencies: [
                 "CandystoreOps",
                 "EventStore",
+                "EventStoreManager",
                 "Bloodbank",
+                "BloodbankModel",
+                "AMQPClient",
+                "RedisClient",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],

@@ -70,6 +70,8 @@ public struct BloodbankTopology: Sendable, Equatable {
         }
     }
 
+    /// Prefix of every queue name (empty in production; tests and side-by-side deployments set one).
+    public var queuePrefix: String
     /// The main topic exchange every event is published to.
     public var exchange: String
     /// The dead-letter exchange.
@@ -88,8 +90,21 @@ public struct BloodbankTopology: Sendable, Equatable {
     /// Name of the Letta bridge's dead-letter queue.
     public static let lettaDeadLetterQueue = "letta_handoff_dlq"
 
-    /// The topology of brief §3 for the given exchange names (defaults `bloodbank.events.v1`, `bloodbank.dlx`).
-    public init(exchange: String = "bloodbank.events.v1", deadLetterExchange: String = "bloodbank.dlx") {
+    /// This topology's Event Store Manager queue (``managerQueue`` with the prefix).
+    public var managerQueueName: String { queuePrefix + Self.managerQueue }
+    /// This topology's Event Store Manager dead-letter queue.
+    public var managerDeadLetterQueueName: String { queuePrefix + Self.managerDeadLetterQueue }
+    /// This topology's Letta bridge queue.
+    public var lettaQueueName: String { queuePrefix + Self.lettaQueue }
+    /// This topology's Letta bridge dead-letter queue.
+    public var lettaDeadLetterQueueName: String { queuePrefix + Self.lettaDeadLetterQueue }
+
+    /// The topology of brief §3 for the given exchange names (defaults `bloodbank.events.v1`, `bloodbank.dlx`);
+    /// `queuePrefix` (default none) is prepended to every queue name and dead-letter routing key.
+    public init(
+        exchange: String = "bloodbank.events.v1", deadLetterExchange: String = "bloodbank.dlx", queuePrefix: String = ""
+    ) {
+        self.queuePrefix = queuePrefix
         self.exchange = exchange
         self.deadLetterExchange = deadLetterExchange
         self.exchanges = [
@@ -99,45 +114,45 @@ public struct BloodbankTopology: Sendable, Equatable {
         let sevenDaysMilliseconds: Int64 = 604_800_000
         self.queues = [
             Queue(
-                name: Self.managerQueue,
+                name: queuePrefix + Self.managerQueue,
                 durable: true,
                 arguments: [
                     "x-queue-type": .string("classic"),
                     "x-max-length": .int(100_000),
                     "x-overflow": .string("reject-publish"),
                     "x-dead-letter-exchange": .string(deadLetterExchange),
-                    "x-dead-letter-routing-key": .string(Self.managerDeadLetterQueue),
+                    "x-dead-letter-routing-key": .string(queuePrefix + Self.managerDeadLetterQueue),
                 ],
                 bindings: [Binding(exchange: exchange, routingKey: "#")]
             ),
             Queue(
-                name: Self.managerDeadLetterQueue,
+                name: queuePrefix + Self.managerDeadLetterQueue,
                 durable: true,
                 arguments: [
                     "x-queue-type": .string("classic"),
                     "x-message-ttl": .int(sevenDaysMilliseconds),
                 ],
-                bindings: [Binding(exchange: deadLetterExchange, routingKey: Self.managerDeadLetterQueue)]
+                bindings: [Binding(exchange: deadLetterExchange, routingKey: queuePrefix + Self.managerDeadLetterQueue)]
             ),
             Queue(
-                name: Self.lettaQueue,
+                name: queuePrefix + Self.lettaQueue,
                 durable: true,
                 arguments: [
                     "x-queue-type": .string("classic"),
                     "x-max-length": .int(10_000),
                     "x-dead-letter-exchange": .string(deadLetterExchange),
-                    "x-dead-letter-routing-key": .string(Self.lettaDeadLetterQueue),
+                    "x-dead-letter-routing-key": .string(queuePrefix + Self.lettaDeadLetterQueue),
                 ],
                 bindings: [Binding(exchange: exchange, routingKey: "bmad.workflow.handoff.#")]
             ),
             Queue(
-                name: Self.lettaDeadLetterQueue,
+                name: queuePrefix + Self.lettaDeadLetterQueue,
                 durable: true,
                 arguments: [
                     "x-queue-type": .string("classic"),
                     "x-message-ttl": .int(sevenDaysMilliseconds),
                 ],
-                bindings: [Binding(exchange: deadLetterExchange, routingKey: Self.lettaDeadLetterQueue)]
+                bindings: [Binding(exchange: deadLetterExchange, routingKey: queuePrefix + Self.lettaDeadLetterQueue)]
             ),
         ]
     }

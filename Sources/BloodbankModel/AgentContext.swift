@@ -61,7 +61,7 @@ public struct AgentContext: Sendable, Hashable {
     }
 
     /// Decodes the object form; a known key with the wrong JSON type is an `invalid_envelope` error.
-    init(decoding object: JSONObject) throws(BloodbankModelError) {
+    public init(decoding object: JSONObject) throws(BloodbankModelError) {
         func string(_ key: String) throws(BloodbankModelError) -> String? {
             switch object[key] {
             case .none, .null?: return nil

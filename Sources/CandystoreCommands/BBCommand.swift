@@ -1,4 +1,9 @@
+import AMQPClient
 import ArgumentParser
+import Bloodbank
+import BloodbankModel
+import CandystoreOps
+import Foundation
 
 /// The `bb` client CLI for BMAD skills and people: publish events, list the catalogue, export schemas.
 public struct BBCommand: AsyncParsableCommand {
@@ -6,9 +11,202 @@ public struct BBCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "bb",
         abstract: "Bloodbank client: publish events and inspect the event catalogue.",
-        subcommands: []
+        subcommands: [BBPublish.self, BBEvents.self, BBSchema.self]
     )
 
     /// Creates the command (ArgumentParser requirement).
     public init() {}
+}
+
+/// `bb publish <event_type> --payload JSON|@file|- [--parent ID]…`: prints the event id once confirmed.
+struct BBPublish: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "publish",
+        abstract: "Publish one event and print its id once the broker confirmed it.",
+        discussion: """
+            The payload is JSON given inline, as @path to a file, or - for standard input. A known event type's
+            payload is validated first (exit 1 with the reason when invalid). Exit 1 with a clear message when the
+            broker is unreachable or refuses the message. Connection from RABBITMQ_URL (environment or .env).
+            """
+    )
+
+    @Argument(help: "Event type (routing key), e.g. bmad.workflow.handoff.requested.") var eventType: String
+    @Option(help: "Payload: inline JSON object, @file, or - for stdin.") var payload: String
+    @Option(name: .customLong("parent"), help: "Parent event id (repeatable): the correlation_ids.")
+    var parents: [String] = []
+    @Option(help: "agent_context as a JSON object.") var agentContext: String?
+    @Option(help: "source.app (default BLOODBANK_SOURCE_APP or bb).") var sourceApp: String?
+    @Option(help: "source.type (default BLOODBANK_SOURCE_TYPE or manual).") var sourceType: String?
+    @Option(help: "Seconds to wait for the broker (connect and confirm).") var timeout: Int = 10
+
+    func run() async throws {
+        let settings = try Settings.load()
+        let configuration = try CandystoreConfiguration(settings: settings)
+        let envelope = try makeEnvelope(settings: settings)
+        var amqp: AMQPConfiguration
+        do {
+            amqp = try AMQPConfiguration(url: configuration.rabbitMQURL)
+        } catch {
+            throw CommandFailure("RABBITMQ_URL is invalid: \(error)")
+        }
+        amqp.connectTimeout = .seconds(timeout)
+        amqp.connectionName = "bb publish"
+        let connectionConfiguration = amqp
+        let exchange = configuration.topology.exchange
+        let deadline = Duration.seconds(timeout)
+        do {
+            try await withDeadline(deadline) {
+                try await AMQPConnection.withConnection(configuration: connectionConfiguration) { connection in
+                    try await connection.withChannel { channel in
+                        try await channel.confirmSelect()
+                        let publisher = BloodbankPublisher(client: channel, exchange: exchange, source: envelope.source)
+                        try await publisher.publish(envelope)
+                    }
+                }
+            }
+        } catch let error as BloodbankError {
+            throw CommandFailure(error.message)
+        } catch let error as AMQPError {
+            throw CommandFailure("cannot publish to RabbitMQ at \(amqp.host):\(amqp.port): \(error)")
+        }
+        print(BloodbankUUID.format(envelope.eventID))
+    }
+
+    func makeEnvelope(settings: Settings) throws -> EventEnvelope {
+        guard EventEnvelope.isValidEventType(eventType) else {
+            throw CommandFailure(
+                "event type '\(eventType)' is not of the form domain.entity.action (lowercase, dot-separated)")
+        }
+        let payloadObject: JSONObject
+        do {
+            guard case .object(let object) = try JSONValue(parsing: try readPayloadText()) else {
+                throw CommandFailure("--payload must be a JSON object")
+            }
+            payloadObject = object
+        } catch let error as BloodbankModelError {
+            throw CommandFailure("--payload is not valid JSON: \(error.reason)")
+        }
+        var correlationIDs: [UUID] = []
+        for parent in parents {
+            guard let id = BloodbankUUID.parse(parent) else {
+                throw CommandFailure("--parent '\(parent)' is not a UUID")
+            }
+            correlationIDs.append(id)
+        }
+        var context: AgentContext?
+        if let agentContext {
+            do {
+                guard case .object(let object) = try JSONValue(parsing: agentContext) else {
+                    throw CommandFailure("--agent-context must be a JSON object")
+                }
+                context = try AgentContext(decoding: object)
+            } catch let error as BloodbankModelError {
+                throw CommandFailure("--agent-context is invalid: \(error.reason)")
+            }
+        }
+        let hostName = settings.optionalString("BLOODBANK_SOURCE_HOST") ?? ProcessInfo.processInfo.hostName
+        let source = EventSource(
+            host: hostName,
+            type: sourceType ?? settings.string("BLOODBANK_SOURCE_TYPE", default: "manual"),
+            app: sourceApp ?? settings.string("BLOODBANK_SOURCE_APP", default: "bb"),
+            meta: JSONObject())
+        do {
+            let envelope = try EventEnvelope(
+                eventType: eventType, payload: payloadObject, correlationIDs: correlationIDs, agentContext: context,
+                source: source)
+            _ = try EventValidator().validate(envelope)
+            return envelope
+        } catch {
+            throw CommandFailure("invalid \(eventType) event: \(error.reason)")
+        }
+    }
+
+    private func readPayloadText() throws -> String {
+        if payload == "-" {
+            var lines: [String] = []
+            while let line = readLine(strippingNewline: false) { lines.append(line) }
+            return lines.joined()
+        }
+        if payload.hasPrefix("@") {
+            let path = String(payload.dropFirst())
+            do {
+                return try String(contentsOfFile: path, encoding: .utf8)
+            } catch {
+                throw CommandFailure("cannot read payload file \(path): \(error.localizedDescription)")
+            }
+        }
+        return payload
+    }
+}
+
+/// `bb events list`: the Phase 1 catalogue.
+struct BBEvents: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "events", abstract: "Inspect the event catalogue.", subcommands: [List.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List catalogue event types and their required fields.")
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let catalogue = EventCatalogue.phase1
+            if json {
+                let entries: [JSONValue] = catalogue.eventTypes.compactMap { type in
+                    guard let entry = catalogue[type] else { return nil }
+                    return .object([
+                        "event_type": .string(type), "summary": .string(entry.summary),
+                        "required": .array(entry.fields.filter(\.isRequired).map { .string($0.name) }),
+                        "optional": .array(entry.fields.filter { !$0.isRequired }.map { .string($0.name) }),
+                    ])
+                }
+                print(String(decoding: JSONValue.array(entries).prettyEncodedBytes(), as: UTF8.self))
+                return
+            }
+            for type in catalogue.eventTypes {
+                guard let entry = catalogue[type] else { continue }
+                let required = entry.fields.filter(\.isRequired).map(\.name).joined(separator: ", ")
+                print("\(type)\n    \(entry.summary)\n    required: \(required)")
+            }
+        }
+    }
+}
+
+/// `bb schema export DIR`: one JSON Schema (2020-12) file per catalogue entry plus the envelope.
+struct BBSchema: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schema", abstract: "JSON Schemas of the catalogue.", subcommands: [Export.self])
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write every schema into a directory.")
+        @Argument(help: "Target directory (created if missing).") var directory: String
+
+        func run() async throws {
+            let url = URL(fileURLWithPath: directory)
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            let schemas = EventCatalogue.jsonSchemas()
+            for (fileName, schema) in schemas {
+                let data = Data(schema.prettyEncodedBytes() + [UInt8(ascii: "\n")])
+                try data.write(to: url.appendingPathComponent(fileName))
+            }
+            print("wrote \(schemas.count) schemas to \(directory)")
+        }
+    }
+}
+
+/// Runs `body`, failing with a clear message when it takes longer than `timeout`.
+func withDeadline<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T
+{
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: timeout)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else {
+            throw CommandFailure("no answer within \(timeout)")
+        }
+        return value
+    }
 }

@@ -14,6 +14,9 @@ public struct CandystoreCommand: AsyncParsableCommand {
             TopologyCommand.self,
             HealthCommand.self,
             DatabaseCommand.self,
+            ManagerCommand.self,
+            APICommand.self,
+            LettaBridgeCommand.self,
         ]
     )
 

@@ -15,7 +15,7 @@ public struct CandystoreConfiguration: Sendable {
     public var redisURL: String
     /// Redis pub/sub channel for stored events (`REDIS_STREAM_CHANNEL`).
     public var redisStreamChannel: String
-    /// Exchanges and queues (`BLOODBANK_EXCHANGE`, `BLOODBANK_DLX`).
+    /// Exchanges and queues (`BLOODBANK_EXCHANGE`, `BLOODBANK_DLX`, `BLOODBANK_QUEUE_PREFIX`).
     public var topology: BloodbankTopology
     /// Directory holding the `NNNN_name.{up,down}.sql` files (`MIGRATIONS_DIR`, default `./migrations`).
     public var migrationsDirectory: URL
@@ -40,7 +40,8 @@ public struct CandystoreConfiguration: Sendable {
         redisStreamChannel = settings.string("REDIS_STREAM_CHANNEL", default: "events:stream")
         topology = BloodbankTopology(
             exchange: settings.string("BLOODBANK_EXCHANGE", default: "bloodbank.events.v1"),
-            deadLetterExchange: settings.string("BLOODBANK_DLX", default: "bloodbank.dlx"))
+            deadLetterExchange: settings.string("BLOODBANK_DLX", default: "bloodbank.dlx"),
+            queuePrefix: settings.string("BLOODBANK_QUEUE_PREFIX", default: ""))
         migrationsDirectory = URL(fileURLWithPath: settings.string("MIGRATIONS_DIR", default: "migrations"))
         logLevel = settings.string("LOG_LEVEL", default: "info")
     }

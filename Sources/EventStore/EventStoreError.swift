@@ -21,6 +21,9 @@ public struct EventStoreError: Error, CustomStringConvertible, Sendable {
         public static let migrationFailed = Code("migration_failed")
         /// The database could not be reached or a query failed for a transient reason.
         public static let databaseUnavailable = Code("database_unavailable")
+        /// A batch write or projection rebuild failed for a reason that retrying will not fix (a bug or a schema
+        /// mismatch); the transaction was rolled back and nothing was stored.
+        public static let writeFailed = Code("write_failed")
 
         /// The code as a short snake_case string.
         public var description: String { raw }

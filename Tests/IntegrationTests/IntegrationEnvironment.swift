@@ -43,10 +43,24 @@ enum IntegrationEnvironment {
     }
 
     private static func drop(_ name: String, admin: DatabaseConfiguration) async throws {
-        _ = try await admin.withConnection(logger: logger) { connection in
-            try await connection.query(
-                PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger)
+        // A plain DROP first: FORCE needs to signal other sessions, which the (non-superuser) owner may not do to
+        // an autovacuum worker (42501). Retry a few times, then fall back to FORCE.
+        var lastError: (any Error)?
+        for attempt in 0..<10 {
+            do {
+                _ = try await admin.withConnection(logger: logger) { connection in
+                    try await connection.query(
+                        PostgresQuery(
+                            unsafeSQL: "DROP DATABASE IF EXISTS \(name)\(attempt >= 5 ? " WITH (FORCE)" : "")"),
+                        logger: logger)
+                }
+                return
+            } catch {
+                lastError = error
+                try await Task.sleep(for: .milliseconds(200))
+            }
         }
+        if let lastError { throw lastError }
     }
 
     /// Runs one query and returns its rows (test convenience).

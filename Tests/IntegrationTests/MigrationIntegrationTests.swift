@@ -67,9 +67,9 @@ import Testing
         var isEmpty: Bool { columns.isEmpty && indexes.isEmpty && constraints.isEmpty && triggers.isEmpty }
     }
 
-    @Test func upCreatesExactlyTheSchema() async throws {
+    @Test func firstMigrationCreatesExactlyTheEventStoreSchema() async throws {
         try await IntegrationEnvironment.withScratchDatabase { database in
-            let applied = try await runner(database).up()
+            let applied = try await runner(database).up(to: 1)
             #expect(applied.map(\.version) == [1])
             let snapshot = try await schemaSnapshot(database)
             #expect(
@@ -141,12 +141,26 @@ import Testing
         }
     }
 
-    @Test func downThenUpRoundTrips() async throws {
+    @Test func everyMigrationRoundTripsDownAndUp() async throws {
         try await IntegrationEnvironment.withScratchDatabase { database in
+            let versions = migrations.map(\.version)
+            #expect(try await runner(database).up().map(\.version) == versions)
+            let full = try await schemaSnapshot(database)
+            // Each step down and back up restores exactly the schema it removed.
+            for version in versions.reversed() {
+                let before = try await schemaSnapshot(database)
+                #expect(try await runner(database).down(steps: 1).map(\.version) == [version])
+                #expect(try await schemaSnapshot(database) != before)
+                #expect(try await runner(database).up(to: version).map(\.version) == [version])
+                #expect(try await schemaSnapshot(database) == before)
+                try await runner(database).down(steps: 1)
+            }
+            #expect(try await schemaSnapshot(database).isEmpty)
             try await runner(database).up()
-            let before = try await schemaSnapshot(database)
-            let rolledBack = try await runner(database).down(steps: 1)
-            #expect(rolledBack.map(\.version) == [1])
+            #expect(try await schemaSnapshot(database) == full)
+            let before = full
+            let rolledBack = try await runner(database).down(steps: versions.count)
+            #expect(rolledBack.map(\.version) == versions.reversed())
             #expect(try await schemaSnapshot(database).isEmpty)
             #expect(try await runner(database).down().isEmpty)
             try await runner(database).up()
@@ -201,7 +215,7 @@ import Testing
                 #expect(error?.code == .migrationLocked)
                 #expect(clock.now - start >= .seconds(1))
                 // Nothing was applied while the lock was held.
-                #expect(try await runner(database).status().statuses.map(\.state) == [.pending])
+                #expect(try await runner(database).status().statuses.allSatisfy { $0.state == .pending })
 
                 // A runner that is willing to wait proceeds once the holder releases the lock.
                 async let waiting = runner(database, lockTimeout: .seconds(20)).up()
@@ -210,7 +224,7 @@ import Testing
                     "SELECT pg_advisory_unlock(\(MigrationRunner.advisoryLockKey))",
                     logger: IntegrationEnvironment.logger
                 ).collect()
-                #expect(try await waiting.map(\.version) == [1])
+                #expect(try await waiting.map(\.version) == migrations.map(\.version))
             }
         }
     }
@@ -220,9 +234,9 @@ import Testing
             async let first = runner(database, lockTimeout: .seconds(30)).up()
             async let second = runner(database, lockTimeout: .seconds(30)).up()
             let results = try await [first, second]
-            #expect(results.map(\.count).sorted() == [0, 1])
+            #expect(results.map(\.count).sorted() == [0, migrations.count])
             let rows = try await IntegrationEnvironment.rows("SELECT count(*) FROM schema_migrations", in: database)
-            #expect(try rows.first?.decode(Int.self) == 1)
+            #expect(try rows.first?.decode(Int.self) == migrations.count)
         }
     }
 
@@ -231,7 +245,7 @@ import Testing
             try await runner(database).up()
             let before = try await schemaSnapshot(database)
             let broken = Migration(
-                version: 2, name: "broken",
+                version: 99, name: "broken",
                 upSQL:
                     "CREATE TABLE extra (id int); ALTER TABLE events ADD COLUMN extra int; SELECT * FROM no_such_table;",
                 downSQL: "DROP TABLE extra;")
@@ -249,15 +263,16 @@ import Testing
 
     @Test func statusReportsAndDirtyHistoryIsRefused() async throws {
         try await IntegrationEnvironment.withScratchDatabase { database in
+            let first = [migrations[0]]
             let extra = Migration(
-                version: 2, name: "extra", upSQL: "CREATE TABLE extra (id int);", downSQL: "DROP TABLE extra;")
-            var status = try await runner(database, migrations: migrations + [extra]).status()
+                version: 99, name: "extra", upSQL: "CREATE TABLE extra (id int);", downSQL: "DROP TABLE extra;")
+            var status = try await runner(database, migrations: first + [extra]).status()
             #expect(status.statuses.map(\.state) == [.pending, .pending])
             #expect(status.problems.isEmpty)
 
-            try await runner(database, migrations: migrations + [extra]).up(to: 1)
-            status = try await runner(database, migrations: migrations + [extra]).status()
-            #expect(status.statuses.map(\.version) == [1, 2])
+            try await runner(database, migrations: first + [extra]).up(to: 1)
+            status = try await runner(database, migrations: first + [extra]).status()
+            #expect(status.statuses.map(\.version) == [1, 99])
             guard case .applied = status.statuses[0].state else {
                 Issue.record("migration 1 should be applied, got \(status.statuses[0].state)")
                 return
@@ -265,7 +280,7 @@ import Testing
             #expect(status.statuses[1].state == .pending)
 
             // Edit the applied migration's file: the history is dirty and the runner refuses.
-            var edited = migrations
+            var edited = first
             edited[0].upSQL += "\n-- edited"
             status = try await runner(database, migrations: edited + [extra]).status()
             guard case .modified = status.statuses[0].state else {
@@ -281,13 +296,13 @@ import Testing
             #expect(try tables.first?.decode(Bool.self) == true)
 
             // A migration recorded as applied whose file is gone is reported as missing and is refused too.
-            try await runner(database, migrations: migrations + [extra]).up()
-            status = try await runner(database).status()
+            try await runner(database, migrations: first + [extra]).up()
+            status = try await runner(database, migrations: first).status()
             guard case .missingFile = status.statuses[1].state else {
                 Issue.record("migration 2 should be reported missing")
                 return
             }
-            await #expect(throws: EventStoreError.self) { try await runner(database).down() }
+            await #expect(throws: EventStoreError.self) { try await runner(database, migrations: first).down() }
         }
     }
 }

@@ -1,0 +1,158 @@
+import EventStoreQueries
+import Foundation
+import Hummingbird
+import Logging
+import Prometheus
+
+/// Turns every thrown error into the JSON error body, so clients never see an HTML or empty error page.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            return JSONResponse.make(error.jsonValue, status: error.status)
+        } catch let error as EventQueryError {
+            let apiError = APIError(error)
+            if apiError.status.code >= 500 {
+                context.logger.error("query failed", metadata: ["error": "\(error)"])
+            }
+            return JSONResponse.make(apiError.jsonValue, status: apiError.status)
+        } catch let error as HTTPError {
+            let code: String
+            switch error.status {
+            case .notFound: code = "not_found"
+            case .methodNotAllowed: code = "method_not_allowed"
+            case .badRequest: code = "bad_request"
+            default: code = "http_\(error.status.code)"
+            }
+            let message =
+                error.body
+                ?? (error.status == .notFound
+                    ? "no route for \(request.method) \(request.uri.path)"
+                    : error.status.reasonPhrase)
+            var response = JSONResponse.make(
+                APIError(error.status, code: code, message: message).jsonValue, status: error.status)
+            response.headers.append(contentsOf: error.headers)
+            return response
+        } catch let error as any HTTPResponseError {
+            return JSONResponse.make(
+                APIError(error.status, code: "http_\(error.status.code)", message: error.status.reasonPhrase).jsonValue,
+                status: error.status)
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(error)"])
+            return JSONResponse.make(
+                APIError(.internalServerError, code: "internal_error", message: "internal error").jsonValue,
+                status: .internalServerError)
+        }
+    }
+}
+
+/// Bearer-token check: when a token is configured, everything but `/health` (and CORS preflights, which
+/// browsers send without credentials) needs `Authorization: Bearer <token>`. WebSocket clients in browsers
+/// cannot set headers, so the stream also accepts `?access_token=`.
+struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
+    let token: [UInt8]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        if request.uri.path == "/health" || request.method == .options {
+            return try await next(request, context)
+        }
+        var presented: String?
+        if let header = request.headers[.authorization] {
+            let parts = header.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" { presented = String(parts[1]) }
+        } else if request.uri.path == "/api/v1/events/stream" {
+            presented = request.uri.queryParameters.get("access_token")
+        }
+        guard let presented, Self.constantTimeEquals(Array(presented.utf8), token) else {
+            throw APIError(
+                .unauthorized, code: "unauthorized",
+                message: "Authorization: Bearer <API_TOKEN> is required for this endpoint")
+        }
+        return try await next(request, context)
+    }
+
+    /// Compares without an early exit, so response timing does not reveal how much of the token matched.
+    static func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        var difference = UInt8(lhs.count == rhs.count ? 0 : 1)
+        for index in 0..<max(lhs.count, rhs.count) {
+            let a = index < lhs.count ? lhs[index] : 0
+            let b = index < rhs.count ? rhs[index] : 0
+            difference |= a ^ b
+        }
+        return difference == 0
+    }
+}
+
+/// CORS for a configured list of origins (Hummingbird's `CORSMiddleware` allows one fixed origin or all).
+struct CORSListMiddleware<Context: RequestContext>: RouterMiddleware {
+    let origins: Set<String>
+    let allowsAny: Bool
+
+    init(origins: [String]) {
+        self.origins = Set(origins)
+        self.allowsAny = origins.contains("*")
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        guard let origin = request.headers[.origin], allowsAny || origins.contains(origin) else {
+            return try await next(request, context)
+        }
+        if request.method == .options, request.headers[.accessControlRequestMethod] != nil {
+            var headers: HTTPFields = [:]
+            headers[.accessControlAllowOrigin] = origin
+            headers[.accessControlAllowMethods] = "GET, OPTIONS"
+            headers[.accessControlAllowHeaders] = "Authorization, Content-Type"
+            headers[.accessControlMaxAge] = "600"
+            headers[.vary] = "Origin"
+            return Response(status: .noContent, headers: headers)
+        }
+        var response = try await next(request, context)
+        response.headers[.accessControlAllowOrigin] = origin
+        response.headers[.accessControlExposeHeaders] = "X-Total-Count, Link"
+        response.headers[.vary] = "Origin"
+        return response
+    }
+}
+
+/// Records a request-latency histogram per route template (`/api/v1/events/{id}`, not the concrete path, to
+/// keep label cardinality bounded), method and status.
+struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    let registry: PrometheusCollectorRegistry
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        let start = ContinuousClock.now
+        let response = try await next(request, context)
+        let route = context.endpointPath ?? "unmatched"
+        registry.makeDurationHistogram(
+            descriptor: requestDurationDescriptor(),
+            labels: [
+                ("method", request.method.rawValue), ("route", route), ("status", String(response.status.code)),
+            ],
+            buckets: requestDurationBuckets
+        ).record(ContinuousClock.now - start)
+        return response
+    }
+}
+
+/// `candystore_api_request_duration_seconds` (a function: the descriptor type is not `Sendable`).
+func requestDurationDescriptor() -> MetricNameDescriptor {
+    MetricNameDescriptor(
+        namespace: "candystore", subsystem: "api", metricName: "request_duration", unitName: "seconds",
+        helpText: "HTTP request latency by route template, method and status.")
+}
+
+/// Latency buckets from 1 ms to 5 s.
+let requestDurationBuckets: [Duration] = [
+    .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+    .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2),
+    .seconds(5),
+]

@@ -1,0 +1,265 @@
+import BloodbankModel
+import CandystoreOps
+import EventStoreQueries
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import Prometheus
+
+/// Everything the handlers need, shared by all requests.
+struct APIDependencies: Sendable {
+    let reader: EventStoreReader
+    let hub: EventStreamHub
+    let health: HealthChecker
+    let registry: PrometheusCollectorRegistry
+    let configuration: APIConfiguration
+    let logger: Logger
+}
+
+extension Request {
+    /// Query parameters as a dictionary; the first occurrence of a name wins.
+    var parameters: [String: String] {
+        var result: [String: String] = [:]
+        for (key, value) in uri.queryParameters where result[String(key)] == nil {
+            result[String(key)] = String(value)
+        }
+        return result
+    }
+}
+
+/// Percent-encodes a query component (RFC 3986 unreserved characters stay as they are).
+func queryEscape(_ text: String) -> String {
+    var allowed = CharacterSet.alphanumerics
+    allowed.insert(charactersIn: "-._~")
+    return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+}
+
+/// `path?name=value&…` with `replacing` applied and `removing` dropped, keeping the other parameters' order.
+func link(path: String, request: Request, replacing: [String: String], removing: Set<String>) -> String {
+    var items: [(String, String)] = []
+    var seen = Set<String>()
+    for (key, value) in request.uri.queryParameters {
+        let name = String(key)
+        guard !removing.contains(name), replacing[name] == nil, seen.insert(name).inserted else { continue }
+        items.append((name, String(value)))
+    }
+    for (name, value) in replacing.sorted(by: { $0.key < $1.key }) { items.append((name, value)) }
+    return path + "?" + items.map { "\(queryEscape($0.0))=\(queryEscape($0.1))" }.joined(separator: "&")
+}
+
+func parseUUID(_ text: String?, name: String) throws -> UUID {
+    guard let text, let uuid = BloodbankUUID.parse(text) else {
+        throw APIError.invalidParameter(name, "expected a UUID, got \"\(text ?? "")\"")
+    }
+    return uuid
+}
+
+/// Registers every route on `router`.
+func addRoutes<Context: WebSocketRequestContext>(to router: Router<Context>, dependencies: APIDependencies) {
+    let reader = dependencies.reader
+    let configuration = dependencies.configuration
+
+    // MARK: Events
+    router.get("/api/v1/events") { request, _ -> Response in
+        let query = try EventQuery(parameters: request.parameters)
+        let page = try await reader.events(matching: query)
+        var bytes: [UInt8] = [UInt8(ascii: "[")]
+        for (index, event) in page.events.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(contentsOf: event.jsonBytes())
+        }
+        bytes.append(UInt8(ascii: "]"))
+        var headers: HTTPFields = [:]
+        if let total = page.totalCount { headers[.xTotalCount] = String(total) }
+        if let nextAfter = page.nextAfter {
+            let next = link(
+                path: "/api/v1/events", request: request, replacing: ["after": String(nextAfter)],
+                removing: ["offset"])
+            headers[.link] = "<\(next)>; rel=\"next\""
+        }
+        return JSONResponse.make(bytes: bytes, headers: headers)
+    }
+
+    router.get("/api/v1/events/:event_id") { _, context -> Response in
+        let id = try parseUUID(context.parameters.get("event_id"), name: "event_id")
+        guard let event = try await reader.event(id: id) else {
+            throw APIError.notFound("event \(BloodbankUUID.format(id)) not found")
+        }
+        return JSONResponse.make(bytes: event.jsonBytes())
+    }
+
+    for direction in ["descendants", "ancestors"] {
+        router.get("/api/v1/events/:event_id/\(direction)") { request, context -> Response in
+            let id = try parseUUID(context.parameters.get("event_id"), name: "event_id")
+            let parameters = request.parameters
+            let format = parameters["format"] ?? "tree"
+            guard ["tree", "flat", "graph"].contains(format) else {
+                throw APIError.invalidParameter("format", "expected tree, flat or graph, got \"\(format)\"")
+            }
+            let maxDepth =
+                try QueryParsing.integer(parameters, "max_depth", range: 0...EventStoreReader.maximumDepth)
+                ?? EventStoreReader.maximumDepth
+            let graph =
+                direction == "descendants"
+                ? try await reader.descendants(of: id, maxDepth: maxDepth, nodeLimit: configuration.maxCausationNodes)
+                : try await reader.ancestors(of: id, maxDepth: maxDepth, nodeLimit: configuration.maxCausationNodes)
+            guard let graph else { throw APIError.notFound("event \(BloodbankUUID.format(id)) not found") }
+            switch format {
+            case "flat": return JSONResponse.make(graph.flatJSON)
+            case "graph": return JSONResponse.make(graph.graphJSON)
+            default: return JSONResponse.make(graph.treeJSON)
+            }
+        }
+    }
+
+    // MARK: Workflows and sessions
+    router.get("/api/v1/workflows") { request, _ -> Response in
+        let query = try WorkflowQuery(parameters: request.parameters)
+        let page = try await reader.workflows(matching: query)
+        var headers: HTTPFields = [:]
+        if let total = page.totalCount { headers[.xTotalCount] = String(total) }
+        if page.hasMore {
+            let next = link(
+                path: "/api/v1/workflows", request: request,
+                replacing: ["offset": String(query.offset + query.limit)], removing: [])
+            headers[.link] = "<\(next)>; rel=\"next\""
+        }
+        return JSONResponse.make(.array(page.workflows), headers: headers)
+    }
+
+    router.get("/api/v1/workflows/:workflow_id") { _, context -> Response in
+        let id = try parseUUID(context.parameters.get("workflow_id"), name: "workflow_id")
+        guard let workflow = try await reader.workflow(id: id) else {
+            throw APIError.notFound("workflow \(BloodbankUUID.format(id)) not found")
+        }
+        return JSONResponse.make(workflow)
+    }
+
+    router.get("/api/v1/workflows/:workflow_id/timeline") { request, context -> Response in
+        let id = try parseUUID(context.parameters.get("workflow_id"), name: "workflow_id")
+        let limit = try QueryParsing.limit(request.parameters, default: EventQuery.maximumLimit, maximum: 10_000)
+        guard let entries = try await reader.timeline(workflowID: id, limit: limit) else {
+            throw APIError.notFound("workflow \(BloodbankUUID.format(id)) not found")
+        }
+        return JSONResponse.make(
+            .object([
+                "workflow_id": .string(BloodbankUUID.format(id)),
+                "timeline": .array(entries.map(\.jsonValue)),
+            ]))
+    }
+
+    router.get("/api/v1/sessions/:session_id") { _, context -> Response in
+        let id = try sessionID(context.parameters.get("session_id"))
+        guard let session = try await reader.session(id: id) else {
+            throw APIError.notFound("session \(id) not found")
+        }
+        return JSONResponse.make(session)
+    }
+
+    router.get("/api/v1/sessions/:session_id/events") { request, context -> Response in
+        let id = try sessionID(context.parameters.get("session_id"))
+        let parameters = request.parameters
+        let limit = try QueryParsing.limit(
+            parameters, default: EventQuery.defaultLimit, maximum: EventQuery.maximumLimit)
+        let offset = try QueryParsing.integer(parameters, "offset", range: 0...1_000_000_000) ?? 0
+        let after = try QueryParsing.position(parameters, "after")
+        guard let events = try await reader.sessionEvents(id: id, limit: limit, offset: offset, after: after) else {
+            throw APIError.notFound("session \(id) not found")
+        }
+        var bytes: [UInt8] = [UInt8(ascii: "[")]
+        for (index, event) in events.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(contentsOf: event.jsonBytes())
+        }
+        bytes.append(UInt8(ascii: "]"))
+        return JSONResponse.make(bytes: bytes)
+    }
+
+    // MARK: Live stream
+    let hub = dependencies.hub
+    let logger = dependencies.logger
+    router.ws(
+        "/api/v1/events/stream",
+        shouldUpgrade: { request, _ in
+            let parameters = request.parameters
+            _ = try EventStreamFilter(parameters: parameters)
+            _ = try QueryParsing.position(parameters, "after")
+            return .upgrade([:])
+        },
+        onUpgrade: { inbound, outbound, context in
+            let parameters = context.request.parameters
+            let filter = try EventStreamFilter(parameters: parameters)
+            let after = try QueryParsing.position(parameters, "after")
+            let session = StreamSession(
+                hub: hub, reader: reader, heartbeatInterval: configuration.heartbeatInterval,
+                bufferSize: configuration.streamBufferSize, logger: logger)
+            try await session.run(filter: filter, after: after, inbound: inbound, outbound: outbound)
+        }
+    )
+
+    // MARK: Operations and documentation
+    let health = dependencies.health
+    router.get("/health") { _, _ -> Response in
+        let report = await health.run()
+        var components = JSONObject()
+        for component in report.components {
+            components.append(
+                component.name,
+                .object([
+                    "healthy": .bool(component.healthy),
+                    "detail": .string(component.detail),
+                    "latency_ms": .number(JSONNumber(component.latencyMilliseconds)),
+                ]))
+        }
+        let body: JSONValue = .object([
+            "status": .string(report.healthy ? "ok" : "degraded"),
+            "components": .object(components),
+            "stream": .object([
+                "redis_live": .bool(hub.isRedisLive), "clients": .number(JSONNumber(hub.subscriberCount)),
+            ]),
+        ])
+        return JSONResponse.make(body, status: report.healthy ? .ok : .serviceUnavailable)
+    }
+
+    let registry = dependencies.registry
+    router.get("/metrics") { _, _ -> Response in
+        for (name, value, help) in [
+            ("clients", hub.subscriberCount, "Connected WebSocket stream clients."),
+            ("evictions", hub.evictionCount, "Stream clients closed for being too slow since start."),
+            ("redis_live", hub.isRedisLive ? 1 : 0, "1 while the Redis events subscription is established."),
+        ] {
+            registry.makeGauge(
+                descriptor: MetricNameDescriptor(
+                    namespace: "candystore", subsystem: "api_stream", metricName: name, unitName: "", helpText: help)
+            ).set(Int64(value))
+        }
+        var headers: HTTPFields = [:]
+        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        return Response(
+            status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+    }
+
+    router.get("/openapi.json") { _, _ -> Response in
+        JSONResponse.make(bytes: Array(OpenAPIDocument.json.utf8))
+    }
+
+    router.get("/docs") { _, _ -> Response in
+        var headers: HTTPFields = [:]
+        headers[.contentType] = "text/html; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: DocsPage.html)))
+    }
+}
+
+/// A session id from the path: `agent-<uuid>`, a bare UUID, or another Letta id (1…255 characters).
+func sessionID(_ text: String?) throws -> String {
+    guard let text else { throw APIError.invalidParameter("session_id", "expected agent-<uuid> or a UUID") }
+    return try QueryParsing.validText(text.removingPercentEncoding ?? text, "session_id")
+}
+
+extension HTTPFields.Element.Name {
+    /// `X-Total-Count`.
+    static let xTotalCount = Self("X-Total-Count")!
+    /// `Link`.
+    static let link = Self("Link")!
+}

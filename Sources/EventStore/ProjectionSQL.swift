@@ -1,0 +1,263 @@
+/// The read-model projections (`workflow_state`, `agent_sessions`) as SQL, shared by the incremental path
+/// (``EventWriter``) and ``ProjectionRebuilder``.
+///
+/// Each statement **recomputes** the rows it touches from the full set of stored events of that workflow or
+/// session and upserts them. That makes every projection a function of the *set* of events: idempotent
+/// (a replay recomputes the same row), independent of arrival order and batch boundaries, and equal to a
+/// rebuild by construction (the rebuild runs these same statements over every key). The cost is
+/// proportional to the events of the touched workflows, not to the batch (see docs/event-store-writer.md).
+///
+/// Values are clipped to their column widths (`left(…, n)`) so that no event can make a projection fail
+/// forever for its whole workflow.
+enum ProjectionSQL {
+    /// Event types that belong to an agent session (keyed by `candystore_session_uuid(payload->>'session_id')`).
+    /// The list matches the predicate of `idx_events_session` (migration 0002) so the planner uses it.
+    static let sessionEventTypes =
+        "('agent.handoff.accepted', 'agent.letta.checkpoint.saved', 'agent.letta.task.completed', "
+        + "'agent.letta.task.blocked')"
+
+    /// Which rows a statement recomputes.
+    enum Scope {
+        /// The keys bound as `$1` (`uuid[]` workflow ids, or `text[]` raw session ids).
+        case keys
+        /// Every key that has events (the rebuild).
+        case all
+    }
+
+    /// The wire form of a timestamp inside projected JSON (`2026-01-11T14:30:00.123456Z`).
+    private static func wireTimestamp(_ column: String) -> String {
+        "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+    }
+
+    /// Recomputes `workflow_state` rows.
+    ///
+    /// | column | rule |
+    /// |---|---|
+    /// | project_name, metadata | earliest `bmad.workflow.started` (by timestamp, then event id); `unknown` / `{}` |
+    /// | current_phase | newest phase-setting event: started → its `current_phase` (default analysis),
+    ///   phase.completed → `next_phase`, else `phase`; `analysis` when none |
+    /// | current_agent | newest `agent.handoff.accepted`: `to_agent`, else its parent handoff.requested's
+    ///   `to_agent`, else `agent_context.name` |
+    /// | status, completed_at | newest `bmad.workflow.completed` (`status` default `completed`); `active` |
+    /// | started_at | earliest started event, else earliest event of the workflow |
+    /// | updated_at | newest event timestamp |
+    /// | phase_history, agent_handoffs, correlation_ids | all such events, sorted by (timestamp, event id) |
+    /// | version | number of events projected into the row (grows with every update, rebuild-stable) |
+    static func workflows(_ scope: Scope) -> String {
+        let filter =
+            switch scope {
+            case .keys: "e.workflow_id = ANY($1::uuid[])"
+            case .all: "e.workflow_id IS NOT NULL"
+            }
+        return """
+            WITH ev AS (
+                SELECT e.workflow_id, e.event_id, e.event_type, e."timestamp" AS ts, e.payload, e.correlation_ids,
+                       e.agent_context
+                FROM events e WHERE \(filter)
+            ),
+            totals AS (
+                SELECT workflow_id, min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS n,
+                       array_agg(event_id ORDER BY ts, event_id) AS ids
+                FROM ev GROUP BY workflow_id
+            ),
+            started AS (
+                SELECT DISTINCT ON (workflow_id) workflow_id, ts, payload
+                FROM ev WHERE event_type = 'bmad.workflow.started'
+                ORDER BY workflow_id, ts, event_id
+            ),
+            phase AS (
+                SELECT DISTINCT ON (workflow_id) workflow_id,
+                       CASE WHEN event_type = 'bmad.workflow.started'
+                            THEN coalesce(payload ->> 'current_phase', 'analysis')
+                            ELSE coalesce(payload ->> 'next_phase', payload ->> 'phase') END AS current_phase
+                FROM ev
+                WHERE event_type = 'bmad.workflow.started'
+                   OR (event_type = 'bmad.workflow.phase.completed'
+                       AND coalesce(payload ->> 'next_phase', payload ->> 'phase') IS NOT NULL)
+                ORDER BY workflow_id, ts DESC, event_id DESC
+            ),
+            phases AS (
+                SELECT workflow_id,
+                       jsonb_agg(jsonb_build_object(
+                           'phase', payload -> 'phase', 'next_phase', payload -> 'next_phase',
+                           'from_agent', payload -> 'from_agent', 'summary', payload -> 'summary',
+                           'event_id', event_id, 'timestamp', \(wireTimestamp("ts")))
+                           ORDER BY ts, event_id) AS history
+                FROM ev WHERE event_type = 'bmad.workflow.phase.completed' GROUP BY workflow_id
+            ),
+            accepted AS (
+                SELECT a.workflow_id, a.event_id, a.ts, a.payload,
+                       coalesce(
+                           a.payload ->> 'to_agent',
+                           (SELECT r.payload ->> 'to_agent' FROM events r
+                            WHERE r.event_id = ANY(a.correlation_ids)
+                              AND r.event_type = 'bmad.workflow.handoff.requested'
+                            ORDER BY r."timestamp", r.event_id LIMIT 1),
+                           a.agent_context ->> 'name') AS to_agent
+                FROM ev a WHERE a.event_type = 'agent.handoff.accepted'
+            ),
+            handoffs AS (
+                SELECT workflow_id,
+                       jsonb_agg(jsonb_build_object(
+                           'from_agent', payload -> 'accepted_from', 'to_agent', to_agent,
+                           'session_id', payload -> 'session_id', 'event_id', event_id,
+                           'timestamp', \(wireTimestamp("ts")))
+                           ORDER BY ts, event_id) AS history,
+                       (array_agg(to_agent ORDER BY ts DESC, event_id DESC))[1] AS current_agent
+                FROM accepted GROUP BY workflow_id
+            ),
+            completed AS (
+                SELECT DISTINCT ON (workflow_id) workflow_id, ts, coalesce(payload ->> 'status', 'completed') AS status
+                FROM ev WHERE event_type = 'bmad.workflow.completed'
+                ORDER BY workflow_id, ts DESC, event_id DESC
+            )
+            INSERT INTO workflow_state AS w (
+                workflow_id, project_name, current_phase, current_agent, status, started_at, updated_at,
+                completed_at, metadata, phase_history, agent_handoffs, correlation_ids, version)
+            SELECT t.workflow_id,
+                   left(coalesce(s.payload ->> 'project_name', 'unknown'), 255),
+                   left(coalesce(p.current_phase, 'analysis'), 50),
+                   left(h.current_agent, 100),
+                   left(coalesce(c.status, 'active'), 20),
+                   coalesce(s.ts, t.first_ts),
+                   t.last_ts,
+                   c.ts,
+                   CASE WHEN jsonb_typeof(s.payload -> 'metadata') = 'object' THEN s.payload -> 'metadata'
+                        ELSE '{}'::jsonb END,
+                   coalesce(ph.history, '[]'::jsonb),
+                   coalesce(h.history, '[]'::jsonb),
+                   t.ids,
+                   t.n
+            FROM totals t
+            LEFT JOIN started s USING (workflow_id)
+            LEFT JOIN phase p USING (workflow_id)
+            LEFT JOIN phases ph USING (workflow_id)
+            LEFT JOIN handoffs h USING (workflow_id)
+            LEFT JOIN completed c USING (workflow_id)
+            ON CONFLICT (workflow_id) DO UPDATE SET
+                project_name = EXCLUDED.project_name, current_phase = EXCLUDED.current_phase,
+                current_agent = EXCLUDED.current_agent, status = EXCLUDED.status,
+                started_at = EXCLUDED.started_at, updated_at = EXCLUDED.updated_at,
+                completed_at = EXCLUDED.completed_at, metadata = EXCLUDED.metadata,
+                phase_history = EXCLUDED.phase_history, agent_handoffs = EXCLUDED.agent_handoffs,
+                correlation_ids = EXCLUDED.correlation_ids, version = EXCLUDED.version
+            WHERE w.version IS DISTINCT FROM EXCLUDED.version
+               OR w.correlation_ids IS DISTINCT FROM EXCLUDED.correlation_ids
+            """
+    }
+
+    /// Recomputes `agent_sessions` rows (run after ``workflows(_:)``: the row references its workflow).
+    ///
+    /// | column | rule |
+    /// |---|---|
+    /// | session_id | `candystore_session_uuid(payload.session_id)`: UUID of `agent-<uuid>`, else md5-based |
+    /// | agent_type, agent_instance_id, started_at | earliest `agent.handoff.accepted`; else `unknown`, the
+    ///   earliest event's `session_id`, the earliest timestamp |
+    /// | workflow_id | the accepted event's workflow, else the newest event's; only if its row exists |
+    /// | checkpoint_id | newest of checkpoint.saved `checkpoint_id`, task.completed `final_checkpoint_id`,
+    ///   accepted `checkpoint_id` |
+    /// | status, completed_at | newest of accepted (active), task.completed (completed), task.blocked (blocked) |
+    /// | last_active_at | newest event timestamp |
+    /// | metadata | `event_ids` (sorted), `accepted_from`, `blocked_reason` while blocked, `last_blocked`,
+    ///   `last_completed` |
+    static func sessions(_ scope: Scope) -> String {
+        let keys =
+            switch scope {
+            case .keys: "SELECT DISTINCT candystore_session_uuid(k) AS session_id FROM unnest($1::text[]) AS k"
+            case .all:
+                "SELECT DISTINCT candystore_session_uuid(payload ->> 'session_id') AS session_id FROM events "
+                    + "WHERE event_type IN \(sessionEventTypes)"
+            }
+        return """
+            WITH keys AS (\(keys)),
+            ev AS (
+                SELECT candystore_session_uuid(e.payload ->> 'session_id') AS session_id, e.event_id, e.event_type,
+                       e."timestamp" AS ts, e.payload, e.workflow_id
+                FROM events e
+                WHERE e.event_type IN \(sessionEventTypes)
+                  AND candystore_session_uuid(e.payload ->> 'session_id') IN (SELECT session_id FROM keys)
+            ),
+            totals AS (
+                SELECT session_id, min(ts) AS first_ts, max(ts) AS last_ts,
+                       (array_agg(payload ->> 'session_id' ORDER BY ts, event_id))[1] AS first_agent_id,
+                       (array_agg(workflow_id ORDER BY ts DESC, event_id DESC)
+                           FILTER (WHERE workflow_id IS NOT NULL))[1] AS newest_workflow_id,
+                       jsonb_agg(event_id ORDER BY ts, event_id) AS event_ids
+                FROM ev GROUP BY session_id
+            ),
+            accepted AS (
+                SELECT DISTINCT ON (session_id) session_id, ts, payload, workflow_id
+                FROM ev WHERE event_type = 'agent.handoff.accepted'
+                ORDER BY session_id, ts, event_id
+            ),
+            checkpoint AS (
+                SELECT DISTINCT ON (session_id) session_id,
+                       coalesce(payload ->> 'checkpoint_id', payload ->> 'final_checkpoint_id') AS checkpoint_id
+                FROM ev
+                WHERE coalesce(payload ->> 'checkpoint_id', payload ->> 'final_checkpoint_id') IS NOT NULL
+                  AND event_type <> 'agent.letta.task.blocked'
+                ORDER BY session_id, ts DESC, event_id DESC
+            ),
+            status AS (
+                SELECT DISTINCT ON (session_id) session_id, ts, event_type
+                FROM ev WHERE event_type <> 'agent.letta.checkpoint.saved'
+                ORDER BY session_id, ts DESC, event_id DESC
+            ),
+            blocked AS (
+                SELECT DISTINCT ON (session_id) session_id, jsonb_build_object(
+                           'reason', payload -> 'reason', 'needs', payload -> 'needs',
+                           'retryable', payload -> 'retryable', 'task_id', payload -> 'task_id',
+                           'event_id', event_id, 'timestamp', \(wireTimestamp("ts"))) AS info
+                FROM ev WHERE event_type = 'agent.letta.task.blocked'
+                ORDER BY session_id, ts DESC, event_id DESC
+            ),
+            done AS (
+                SELECT DISTINCT ON (session_id) session_id, jsonb_build_object(
+                           'task_id', payload -> 'task_id', 'summary', payload -> 'summary',
+                           'next_action', payload -> 'next_action', 'event_id', event_id,
+                           'timestamp', \(wireTimestamp("ts"))) AS info
+                FROM ev WHERE event_type = 'agent.letta.task.completed'
+                ORDER BY session_id, ts DESC, event_id DESC
+            ),
+            computed AS (
+                SELECT t.session_id,
+                       left(coalesce(a.payload ->> 'agent_type', 'unknown'), 50) AS agent_type,
+                       left(coalesce(a.payload ->> 'session_id', t.first_agent_id), 255) AS agent_instance_id,
+                       left(cp.checkpoint_id, 255) AS checkpoint_id,
+                       (SELECT w.workflow_id FROM workflow_state w
+                        WHERE w.workflow_id = coalesce(a.workflow_id, t.newest_workflow_id)) AS workflow_id,
+                       coalesce(a.ts, t.first_ts) AS started_at,
+                       t.last_ts AS last_active_at,
+                       CASE st.event_type WHEN 'agent.letta.task.completed' THEN st.ts END AS completed_at,
+                       CASE st.event_type WHEN 'agent.letta.task.completed' THEN 'completed'
+                                          WHEN 'agent.letta.task.blocked' THEN 'blocked'
+                                          ELSE 'active' END AS status,
+                       jsonb_build_object(
+                           'event_ids', t.event_ids,
+                           'accepted_from', a.payload -> 'accepted_from',
+                           'blocked_reason', CASE st.event_type WHEN 'agent.letta.task.blocked'
+                                                 THEN b.info -> 'reason' ELSE 'null'::jsonb END,
+                           'last_blocked', b.info,
+                           'last_completed', d.info) AS metadata
+                FROM totals t
+                LEFT JOIN accepted a USING (session_id)
+                LEFT JOIN checkpoint cp USING (session_id)
+                LEFT JOIN status st USING (session_id)
+                LEFT JOIN blocked b USING (session_id)
+                LEFT JOIN done d USING (session_id)
+            )
+            INSERT INTO agent_sessions AS s (
+                session_id, agent_type, agent_instance_id, checkpoint_id, workflow_id, started_at, last_active_at,
+                completed_at, status, metadata)
+            SELECT session_id, agent_type, agent_instance_id, checkpoint_id, workflow_id, started_at, last_active_at,
+                   completed_at, status, metadata
+            FROM computed
+            ON CONFLICT (session_id) DO UPDATE SET
+                agent_type = EXCLUDED.agent_type, agent_instance_id = EXCLUDED.agent_instance_id,
+                checkpoint_id = EXCLUDED.checkpoint_id, workflow_id = EXCLUDED.workflow_id,
+                started_at = EXCLUDED.started_at, last_active_at = EXCLUDED.last_active_at,
+                completed_at = EXCLUDED.completed_at, status = EXCLUDED.status, metadata = EXCLUDED.metadata
+            WHERE s.metadata IS DISTINCT FROM EXCLUDED.metadata OR s.workflow_id IS DISTINCT FROM EXCLUDED.workflow_id
+            """
+    }
+}

@@ -1,0 +1,142 @@
+import BloodbankModel
+import EventStore
+import Foundation
+import PostgresNIO
+
+extension EventStoreReader {
+    /// One page of events matching `query` (`GET /api/v1/events`).
+    ///
+    /// Filters are ANDed; each maps to an index: `workflow_id` → `(workflow_id, position)`, `correlation_id`
+    /// → GIN on `correlation_ids`, exact `event_type` / literal-prefix patterns → `(event_type
+    /// varchar_pattern_ops, position)`, times → `("timestamp")`, `agent` → the 0003 expression indexes, and
+    /// the cursor/order → `position`.
+    public func events(matching query: EventQuery) async throws -> EventPage {
+        let (sql, bindings) = Self.listSQL(query)
+        let rows = try await rows(sql, bindings)
+        let events = try rows.map(EventSQL.row)
+        var total: Int64?
+        if query.includeTotalCount { total = try await count(matching: query) }
+        let nextAfter = events.count == query.limit ? events.last?.position : nil
+        return EventPage(events: events, totalCount: total, nextAfter: nextAfter)
+    }
+
+    /// The number of events matching the filters of `query`, ignoring pagination (`limit`, `offset` and the
+    /// `after` cursor), as `X-Total-Count` conventionally means.
+    public func count(matching query: EventQuery) async throws -> Int64 {
+        if !query.hasFilters {
+            // Positions are gapless and events are never deleted, so the count is max(position).
+            return try await maxPosition()
+        }
+        var filters = query
+        filters.after = nil
+        var builder = SQLBuilder()
+        Self.addFilters(filters, to: &builder)
+        let rows = try await rows("SELECT count(*)::int8 FROM events" + builder.whereClause, builder.bindings)
+        return try decode(rows.first, as: Int64.self) ?? 0
+    }
+
+    /// One event by id, or `nil`.
+    public func event(id: UUID) async throws -> StoredEvent? {
+        var builder = SQLBuilder()
+        let placeholder = builder.bind(id)
+        let rows = try await rows(
+            "SELECT \(EventSQL.columns()) FROM events WHERE event_id = \(placeholder)", builder.bindings)
+        return try rows.first.map(EventSQL.row)
+    }
+
+    /// Events with `from ≤ position ≤ through` that match `filter`, oldest first, at most `limit` (the
+    /// stream's catch-up and gap repair; page by calling again from the last position + 1).
+    public func events(
+        positions from: Int64, through: Int64, filter: EventStreamFilter, limit: Int = 500
+    ) async throws -> [StoredEvent] {
+        guard from <= through else { return [] }
+        var builder = SQLBuilder()
+        builder.conditions.append("position >= \(builder.bind(from))")
+        builder.conditions.append("position <= \(builder.bind(through))")
+        if let workflowID = filter.workflowID {
+            builder.conditions.append("workflow_id = \(builder.bind(workflowID))")
+        }
+        Self.addEventTypes(filter.eventTypes, to: &builder)
+        let sql =
+            "SELECT \(EventSQL.columns()) FROM events\(builder.whereClause) ORDER BY position LIMIT \(builder.bind(Int64(limit)))"
+        return try await rows(sql, builder.bindings).map(EventSQL.row)
+    }
+
+    /// The SQL for a page; `internal` so tests can EXPLAIN exactly what runs.
+    static func listSQL(_ query: EventQuery) -> (String, PostgresBindings) {
+        var builder = SQLBuilder()
+        addFilters(query, to: &builder)
+        let direction = query.order == .ascending ? "ASC" : "DESC"
+        var sql = "SELECT \(EventSQL.columns()) FROM events\(builder.whereClause) ORDER BY position \(direction)"
+        sql += " LIMIT \(builder.bind(Int64(query.limit)))"
+        if query.offset > 0 { sql += " OFFSET \(builder.bind(Int64(query.offset)))" }
+        return (sql, builder.bindings)
+    }
+
+    static func addFilters(_ query: EventQuery, to builder: inout SQLBuilder) {
+        if let workflowID = query.workflowID {
+            builder.conditions.append("workflow_id = \(builder.bind(workflowID))")
+        }
+        if let correlationID = query.correlationID {
+            builder.conditions.append("correlation_ids @> ARRAY[\(builder.bind(correlationID))]::uuid[]")
+        }
+        addEventTypes(query.eventTypes, to: &builder)
+        if let startTime = query.startTime {
+            builder.conditions.append("\"timestamp\" >= \(builder.bind(startTime.description))::timestamptz")
+        }
+        if let endTime = query.endTime {
+            builder.conditions.append("\"timestamp\" < \(builder.bind(endTime.description))::timestamptz")
+        }
+        if let agent = query.agent {
+            let placeholder = builder.bind(agent)
+            builder.conditions.append(
+                "((agent_context ->> 'name') = \(placeholder) OR (agent_context ->> 'instance_id') = \(placeholder))")
+        }
+        if let after = query.after {
+            let comparison = query.order == .ascending ? ">" : "<"
+            builder.conditions.append("position \(comparison) \(builder.bind(after))")
+        }
+    }
+
+    static func addEventTypes(_ patterns: [EventTypePattern], to builder: inout SQLBuilder) {
+        guard !patterns.isEmpty else { return }
+        let exact = patterns.filter(\.isExact).map(\.text)
+        var alternatives: [String] = []
+        if !exact.isEmpty {
+            alternatives.append(
+                exact.count == 1 ? "event_type = \(builder.bind(exact[0]))" : "event_type = ANY(\(builder.bind(exact)))"
+            )
+        }
+        for pattern in patterns where !pattern.isExact {
+            alternatives.append("event_type LIKE \(builder.bind(pattern.likePattern))")
+        }
+        builder.conditions.append(
+            alternatives.count == 1 ? alternatives[0] : "(" + alternatives.joined(separator: " OR ") + ")")
+    }
+}
+
+/// The live stream's per-client filter (query string or a `subscribe` frame).
+public struct EventStreamFilter: Sendable, Hashable {
+    /// Event type patterns (empty = all).
+    public var eventTypes: [EventTypePattern]
+    /// Only events whose `workflow_id` column is this one.
+    public var workflowID: UUID?
+
+    /// Creates a filter.
+    public init(eventTypes: [EventTypePattern] = [], workflowID: UUID? = nil) {
+        self.eventTypes = eventTypes
+        self.workflowID = workflowID
+    }
+
+    /// Parses `event_type` and `workflow_id` query parameters.
+    public init(parameters: [String: String]) throws(EventQueryError) {
+        eventTypes =
+            try parameters["event_type"].map { text throws(EventQueryError) in
+                try EventTypePattern.list(text)
+            } ?? []
+        workflowID = try QueryParsing.uuid(parameters, "workflow_id")
+    }
+
+    /// Whether the filter accepts everything.
+    public var isEmpty: Bool { eventTypes.isEmpty && workflowID == nil }
+}

@@ -1,0 +1,272 @@
+import BloodbankModel
+import EventStore
+import Foundation
+import PostgresNIO
+
+/// Filters and pagination of `GET /api/v1/workflows`.
+public struct WorkflowQuery: Sendable, Hashable {
+    /// `project` (alias `project_name`): exact project name.
+    public var projectName: String?
+    /// `phase`: the current phase (analysis, planning, solutioning, implementation).
+    public var phase: String?
+    /// `status`: active, completed, failed or cancelled (`active=true|false` is a shorthand).
+    public var status: String?
+    /// Page size, 1 … 1000.
+    public var limit = EventQuery.defaultLimit
+    /// Rows to skip.
+    public var offset = 0
+    /// Whether to compute the total (`X-Total-Count`).
+    public var includeTotalCount = false
+
+    /// The phases a workflow can be in.
+    public static let phases = ["analysis", "planning", "solutioning", "implementation"]
+    /// The statuses a workflow can have.
+    public static let statuses = ["active", "completed", "failed", "cancelled"]
+
+    /// All workflows, first page.
+    public init() {}
+
+    /// Parses query parameters; throws `invalidParameter` naming the parameter.
+    public init(parameters: [String: String]) throws(EventQueryError) {
+        projectName = try QueryParsing.text(parameters, "project")
+        if projectName == nil { projectName = try QueryParsing.text(parameters, "project_name") }
+        if let phase = parameters["phase"] {
+            guard Self.phases.contains(phase) else {
+                throw .invalid("phase", "expected one of \(Self.phases.joined(separator: ", ")), got \"\(phase)\"")
+            }
+            self.phase = phase
+        }
+        if let status = parameters["status"] {
+            guard Self.statuses.contains(status) else {
+                throw .invalid(
+                    "status", "expected one of \(Self.statuses.joined(separator: ", ")), got \"\(status)\"")
+            }
+            self.status = status
+        }
+        if let active = try QueryParsing.bool(parameters, "active") {
+            if active {
+                status = "active"
+            } else if status == nil {
+                status = "!active"
+            }
+        }
+        limit = try QueryParsing.limit(parameters, default: EventQuery.defaultLimit, maximum: EventQuery.maximumLimit)
+        offset = try QueryParsing.integer(parameters, "offset", range: 0...1_000_000_000) ?? 0
+        includeTotalCount = try QueryParsing.bool(parameters, "count") ?? false
+    }
+}
+
+/// One page of workflows.
+public struct WorkflowPage: Sendable {
+    /// Workflow projections, most recently updated first.
+    public var workflows: [JSONValue]
+    /// Total matching, when asked for.
+    public var totalCount: Int64?
+    /// Whether another page may follow (the page was full).
+    public var hasMore: Bool
+}
+
+/// One entry of a workflow timeline.
+public struct TimelineEntry: Sendable {
+    /// The event.
+    public var event: StoredEvent
+    /// Who acted: `agent_context.name`, else the payload's acting agent, else the source app or host.
+    public var agent: String?
+    /// A one-line description: the payload's `summary`, else one derived from the event type.
+    public var summary: String
+
+    /// `{timestamp, event_type, event_id, agent, summary, position}`.
+    public var jsonValue: JSONValue {
+        .object([
+            "timestamp": .string(event.envelope.timestamp.description),
+            "event_type": .string(event.envelope.eventType),
+            "event_id": .string(BloodbankUUID.format(event.envelope.eventID)),
+            "agent": agent.map { .string($0) } ?? .null,
+            "summary": .string(summary),
+            "position": .number(JSONNumber(event.position)),
+        ])
+    }
+
+    /// Derives agent and summary from the event.
+    public init(event: StoredEvent) {
+        self.event = event
+        let payload = event.envelope.payload
+        func text(_ key: String) -> String? {
+            if case .string(let value)? = payload[key], !value.isEmpty { return value }
+            return nil
+        }
+        agent =
+            event.envelope.agentContext?.name ?? text("from_agent") ?? text("agent_type") ?? text("agent_instance_id")
+            ?? event.envelope.source.app ?? event.envelope.source.host
+        if let summary = text("summary") {
+            self.summary = summary
+            return
+        }
+        switch event.envelope.eventType {
+        case "bmad.workflow.started":
+            summary = "workflow started for \(text("project_name") ?? "unknown project")"
+        case "bmad.workflow.phase.completed":
+            summary =
+                "phase \(text("phase") ?? "?") completed" + (text("next_phase").map { ", next: \($0)" } ?? "")
+        case "bmad.workflow.handoff.requested":
+            summary = "handoff requested from \(text("from_agent") ?? "?") to \(text("to_agent") ?? "?")"
+        case "bmad.workflow.completed":
+            summary = "workflow \(text("status") ?? "completed")"
+        case "agent.handoff.accepted":
+            summary = "handoff accepted by \(text("agent_type") ?? "?") (session \(text("session_id") ?? "?"))"
+        case "agent.letta.checkpoint.saved":
+            summary = "checkpoint \(text("checkpoint_id") ?? "?") saved"
+        case "agent.letta.task.completed":
+            summary = "task completed"
+        case "agent.letta.task.blocked":
+            summary = "task blocked: \(text("reason") ?? "no reason given")"
+        default:
+            summary = event.envelope.eventType
+        }
+    }
+}
+
+extension EventStoreReader {
+    static let workflowColumns = """
+        workflow_id, project_name, current_phase, current_agent, status, \(EventSQL.timestamp("started_at")), \
+        \(EventSQL.timestamp("updated_at")), \(EventSQL.timestamp("completed_at")), metadata::text, \
+        phase_history::text, agent_handoffs::text, correlation_ids, version
+        """
+
+    static func workflowJSON(_ row: PostgresRow) throws -> JSONValue {
+        do {
+            let (
+                id, project, phase, agent, status, startedAt, updatedAt, completedAt, metadata, phases, handoffs,
+                correlationIDs, version
+            ) = try row.decode(
+                (
+                    UUID, String, String, String?, String, String, String, String?, String, String, String, [UUID],
+                    Int64
+                ).self)
+            return .object([
+                "workflow_id": .string(BloodbankUUID.format(id)),
+                "project_name": .string(project),
+                "current_phase": .string(phase),
+                "current_agent": agent.map { .string($0) } ?? .null,
+                "status": .string(status),
+                "started_at": .string(startedAt),
+                "updated_at": .string(updatedAt),
+                "completed_at": completedAt.map { .string($0) } ?? .null,
+                "metadata": try JSONValue(parsing: metadata),
+                "phase_history": try JSONValue(parsing: phases),
+                "agent_handoffs": try JSONValue(parsing: handoffs),
+                "correlation_ids": .array(correlationIDs.map { .string(BloodbankUUID.format($0)) }),
+                "version": .number(JSONNumber(version)),
+            ])
+        } catch {
+            throw EventQueryError(.corruptRow, "unexpected workflow row: \(error)", underlying: error)
+        }
+    }
+
+    /// A page of workflow projections (`GET /api/v1/workflows`).
+    public func workflows(matching query: WorkflowQuery) async throws -> WorkflowPage {
+        var builder = SQLBuilder()
+        if let project = query.projectName { builder.conditions.append("project_name = \(builder.bind(project))") }
+        if let phase = query.phase { builder.conditions.append("current_phase = \(builder.bind(phase))") }
+        if query.status == "!active" {
+            builder.conditions.append("status <> 'active'")
+        } else if let status = query.status {
+            builder.conditions.append("status = \(builder.bind(status))")
+        }
+        let whereClause = builder.whereClause
+        var total: Int64?
+        if query.includeTotalCount {
+            let rows = try await rows("SELECT count(*)::int8 FROM workflow_state" + whereClause, builder.bindings)
+            total = try decode(rows.first, as: Int64.self)
+        }
+        var sql = "SELECT \(Self.workflowColumns) FROM workflow_state\(whereClause)"
+        sql += " ORDER BY updated_at DESC, workflow_id LIMIT \(builder.bind(Int64(query.limit)))"
+        sql += " OFFSET \(builder.bind(Int64(query.offset)))"
+        let workflows = try await rows(sql, builder.bindings).map(Self.workflowJSON)
+        return WorkflowPage(workflows: workflows, totalCount: total, hasMore: workflows.count == query.limit)
+    }
+
+    /// One workflow projection with phase history and handoffs, or `nil`.
+    public func workflow(id: UUID) async throws -> JSONValue? {
+        var builder = SQLBuilder()
+        let placeholder = builder.bind(id)
+        let rows = try await rows(
+            "SELECT \(Self.workflowColumns) FROM workflow_state WHERE workflow_id = \(placeholder)", builder.bindings)
+        return try rows.first.map(Self.workflowJSON)
+    }
+
+    /// The workflow's events in commit order as timeline entries; `nil` when neither a projection nor any
+    /// event of this workflow exists.
+    public func timeline(workflowID: UUID, limit: Int) async throws -> [TimelineEntry]? {
+        var builder = SQLBuilder()
+        let placeholder = builder.bind(workflowID)
+        let sql =
+            "SELECT \(EventSQL.columns()) FROM events WHERE workflow_id = \(placeholder) ORDER BY position LIMIT \(builder.bind(Int64(limit)))"
+        let events = try await rows(sql, builder.bindings).map(EventSQL.row)
+        if events.isEmpty, try await workflow(id: workflowID) == nil { return nil }
+        return events.map(TimelineEntry.init(event:))
+    }
+}
+
+extension EventStoreReader {
+    /// An agent session by Letta id (`agent-<uuid>`), bare UUID, or verbatim instance id; `nil` when unknown.
+    public func session(id: String) async throws -> JSONValue? {
+        try await sessionRow(id: id)?.json
+    }
+
+    /// The session's events (payload `session_id` or `agent_context.instance_id` naming it), oldest first;
+    /// `nil` when the session is unknown.
+    public func sessionEvents(id: String, limit: Int, offset: Int, after: Int64?) async throws -> [StoredEvent]? {
+        guard let session = try await sessionRow(id: id) else { return nil }
+        var names = ["agent-" + BloodbankUUID.format(session.uuid), BloodbankUUID.format(session.uuid)]
+        if let instance = session.instanceID, !names.contains(instance) { names.append(instance) }
+        var builder = SQLBuilder()
+        let placeholder = builder.bind(names)
+        builder.conditions.append(
+            "((payload ->> 'session_id') = ANY(\(placeholder)) OR (agent_context ->> 'instance_id') = ANY(\(placeholder)))"
+        )
+        if let after { builder.conditions.append("position > \(builder.bind(after))") }
+        var sql = "SELECT \(EventSQL.columns()) FROM events\(builder.whereClause) ORDER BY position"
+        sql += " LIMIT \(builder.bind(Int64(limit))) OFFSET \(builder.bind(Int64(offset)))"
+        return try await rows(sql, builder.bindings).map(EventSQL.row)
+    }
+
+    private func sessionRow(id: String) async throws -> (uuid: UUID, instanceID: String?, json: JSONValue)? {
+        var builder = SQLBuilder()
+        var conditions = ["agent_instance_id = \(builder.bind(id))"]
+        if let uuid = BloodbankUUID.fromLettaAgentID(id) {
+            conditions.insert("session_id = \(builder.bind(uuid))", at: 0)
+        } else {
+            // The writer keys ids without a UUID (e.g. "agent-1234") by md5('letta-agent:' || id) (migration 0002).
+            conditions.insert("session_id = md5('letta-agent:' || \(builder.bind(id)))::uuid", at: 0)
+        }
+        let sql = """
+            SELECT session_id, agent_type, agent_instance_id, checkpoint_id, workflow_id, \
+            \(EventSQL.timestamp("started_at")), \(EventSQL.timestamp("last_active_at")), \
+            \(EventSQL.timestamp("completed_at")), status, metadata::text
+            FROM agent_sessions WHERE \(conditions.joined(separator: " OR ")) LIMIT 1
+            """
+        guard let row = try await rows(sql, builder.bindings).first else { return nil }
+        do {
+            let (uuid, agentType, instance, checkpoint, workflow, started, lastActive, completed, status, metadata) =
+                try row.decode(
+                    (UUID, String, String?, String?, UUID?, String, String, String?, String, String?).self)
+            let json: JSONValue = .object([
+                "session_id": .string(instance ?? "agent-" + BloodbankUUID.format(uuid)),
+                "session_uuid": .string(BloodbankUUID.format(uuid)),
+                "agent_type": .string(agentType),
+                "agent_instance_id": instance.map { .string($0) } ?? .null,
+                "checkpoint_id": checkpoint.map { .string($0) } ?? .null,
+                "workflow_id": workflow.map { .string(BloodbankUUID.format($0)) } ?? .null,
+                "status": .string(status),
+                "started_at": .string(started),
+                "last_active_at": .string(lastActive),
+                "completed_at": completed.map { .string($0) } ?? .null,
+                "metadata": try metadata.map { try JSONValue(parsing: $0) } ?? .null,
+            ])
+            return (uuid, instance, json)
+        } catch {
+            throw EventQueryError(.corruptRow, "unexpected session row: \(error)", underlying: error)
+        }
+    }
+}

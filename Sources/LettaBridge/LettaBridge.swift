@@ -1,0 +1,255 @@
+import AMQPClient
+import Bloodbank
+import BloodbankModel
+import Foundation
+import LettaClient
+import Logging
+import ServiceLifecycle
+
+/// The Letta bridge: turns each `bmad.workflow.handoff.requested` into work for a real Letta agent.
+///
+/// For every handoff on `letta_handoff_queue`: get-or-create a Letta agent named after `to_agent` and tagged
+/// with the handoff's event id (a redelivery finds the same agent, never a second one), with the task, the
+/// context and the workflow in its memory blocks; publish `agent.handoff.accepted` (parent: the handoff; a
+/// deterministic event id, so a republish is a duplicate the store ignores) with confirms; acknowledge. Then
+/// send the task to the agent and publish `agent.letta.task.completed` with its reply, or
+/// `agent.letta.task.blocked` with the reason. Letta unavailable: retry with backoff, keeping the message
+/// unacknowledged; after `maxAttempts` publish `agent.letta.task.blocked` and dead-letter the handoff to
+/// `letta_handoff_dlq`. A malformed handoff is dead-lettered with the reason at once.
+public final class LettaBridge: Service, Sendable {
+    /// Tag prefix that links a Letta agent to the handoff event that created it.
+    public static let handoffTagPrefix = "bloodbank-handoff:"
+
+    private let configuration: LettaBridgeConfiguration
+    private let amqp: AMQPClient
+    private let letta: LettaClient
+    private let publisher: BloodbankPublisher
+    private let topology: BloodbankTopology
+    private let validator: EventValidator
+    private let logger: Logger
+
+    /// Creates a bridge; `run()` (in a `ServiceGroup` with the AMQP client) does the work.
+    public init(
+        configuration: LettaBridgeConfiguration,
+        amqp: AMQPClient,
+        letta: LettaClient,
+        topology: BloodbankTopology,
+        source: EventSource,
+        validator: EventValidator = EventValidator(),
+        logger: Logger = Logger(label: "candystore.letta-bridge")
+    ) {
+        self.configuration = configuration
+        self.amqp = amqp
+        self.letta = letta
+        self.topology = topology
+        self.validator = validator
+        self.logger = logger
+        self.publisher = BloodbankPublisher(client: amqp, exchange: topology.exchange, source: source)
+    }
+
+    /// Declares the queue and its DLQ, then handles handoffs (up to `concurrency` at once) until shutdown.
+    public func run() async throws {
+        try await topology.declare(queueNamed: configuration.queue, on: amqp)
+        if topology.queue(named: configuration.deadLetterRoutingKey) != nil {
+            try await topology.declare(queueNamed: configuration.deadLetterRoutingKey, on: amqp)
+        }
+        logger.info("consuming", metadata: ["queue": "\(configuration.queue)"])
+        let concurrency = max(1, configuration.concurrency)
+        try await amqp.withConsumer(queue: configuration.queue, prefetchCount: UInt16(clamping: concurrency)) {
+            consumer in
+            try await cancelWhenGracefulShutdown {
+                // The broker never pushes more than `concurrency` unacknowledged deliveries (prefetch), so at most
+                // that many handoffs are in their accept phase at once.
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await delivery in consumer {
+                        group.addTask { await self.handle(delivery) }
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: - One handoff
+
+    func handle(_ delivery: AMQPDelivery) async {
+        let event: ValidatedEvent
+        switch validator.result(bytes: delivery.body.readableBytesView) {
+        case .failure(let error):
+            logger.warning("malformed handoff", metadata: ["code": "\(error.code)", "reason": "\(error.reason)"])
+            await deadLetterAndAck(delivery, code: "\(error.code)", reason: error.reason)
+            return
+        case .success(let validated):
+            event = validated
+        }
+        guard case .handoffRequested(let handoff) = event.typedPayload else {
+            // Another event under bmad.workflow.handoff.# (not a request): not ours to act on.
+            logger.debug("ignoring \(event.envelope.eventType)")
+            try? await delivery.ack()
+            return
+        }
+        let handoffID = event.envelope.eventID
+        var metadata: Logger.Metadata = [
+            "handoff": "\(BloodbankUUID.format(handoffID))", "to_agent": "\(handoff.toAgent)",
+            "workflow": "\(BloodbankUUID.format(handoff.workflowID))",
+        ]
+        logger.info("handoff requested", metadata: metadata)
+
+        // 1. Get or create the agent (retrying while Letta is unavailable).
+        let agent: LettaAgent
+        let lookup: @Sendable () async throws(LettaClientError) -> LettaAgent = {
+            () async throws(LettaClientError) -> LettaAgent in
+            try await self.agent(for: handoff, handoffID: handoffID)
+        }
+        switch await withLettaRetries("create agent", lookup) {
+        case .success(let found):
+            agent = found
+        case .failure(let error):
+            logger.error("Letta unavailable; handoff blocked", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            let blocked = TaskBlockedPayload(
+                sessionID: "unassigned", workflowID: handoff.workflowID,
+                reason: "Letta unavailable after \(configuration.maxAttempts) attempts: \(error.message)",
+                taskID: BloodbankUUID.format(handoffID), needs: ["a reachable Letta server"], retryable: true)
+            guard
+                await publishReliably(blocked, id: DerivedEventID.outcome(of: handoffID), parent: handoffID, agent: nil)
+            else { return }
+            await deadLetterAndAck(
+                delivery, code: "letta_unavailable",
+                reason: "Letta unavailable after \(configuration.maxAttempts) attempts: \(error.message)")
+            return
+        }
+        metadata["session"] = "\(agent.id)"
+
+        // 2. Accept: publish agent.handoff.accepted (deterministic id), then ack the handoff.
+        let accepted = HandoffAcceptedPayload(
+            workflowID: handoff.workflowID, agentType: "letta", sessionID: agent.id, acceptedFrom: handoff.fromAgent,
+            toAgent: handoff.toAgent)
+        let acceptanceID = DerivedEventID.acceptance(of: handoffID)
+        guard await publishReliably(accepted, id: acceptanceID, parent: handoffID, agent: agent) else { return }
+        do {
+            try await delivery.ack()
+        } catch {
+            logger.notice("handoff ack not delivered; it will be redelivered and recognised", metadata: metadata)
+        }
+        logger.info("handoff accepted", metadata: metadata)
+
+        // 3. Start the work: send the task, report the outcome.
+        guard configuration.startsWork else { return }
+        let outcomeID = DerivedEventID.outcome(of: handoffID)
+        do {
+            let reply = try await letta.sendMessage(agentID: agent.id, text: Self.taskMessage(for: handoff))
+            let completed = TaskCompletedPayload(
+                sessionID: agent.id, workflowID: handoff.workflowID, taskID: BloodbankUUID.format(handoffID),
+                agentInstanceID: agent.id, nextAction: "review", summary: reply.text)
+            _ = await publishReliably(completed, id: outcomeID, parent: acceptanceID, agent: agent)
+            logger.info("task completed", metadata: metadata)
+        } catch {
+            let blocked = TaskBlockedPayload(
+                sessionID: agent.id, workflowID: handoff.workflowID, reason: "the agent failed: \(error.message)",
+                taskID: BloodbankUUID.format(handoffID), retryable: error.isRetryable)
+            _ = await publishReliably(blocked, id: outcomeID, parent: acceptanceID, agent: agent)
+            logger.warning("task blocked", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+        }
+    }
+
+    /// The agent for this handoff: the one tagged with the handoff id, or a new one.
+    private func agent(for handoff: HandoffRequestedPayload, handoffID: UUID) async throws(LettaClientError)
+        -> LettaAgent
+    {
+        let tag = Self.handoffTagPrefix + BloodbankUUID.format(handoffID)
+        if let existing = try await letta.listAgents(tags: [tag], matchAllTags: true).first {
+            logger.info("found the agent of a redelivered handoff", metadata: ["agent": "\(existing.id)"])
+            return existing
+        }
+        return try await letta.createAgent(
+            name: handoff.toAgent,
+            tags: [tag, "bloodbank-workflow:\(BloodbankUUID.format(handoff.workflowID))", "candystore"],
+            memoryBlocks: Self.memoryBlocks(for: handoff, handoffID: handoffID),
+            description: "Candystore handoff from \(handoff.fromAgent)")
+    }
+
+    /// Memory blocks: the task, its context (JSON) and the workflow it belongs to.
+    static func memoryBlocks(for handoff: HandoffRequestedPayload, handoffID: UUID) -> [LettaMemoryBlockCreate] {
+        let context = String(decoding: JSONValue.object(handoff.context).prettyEncodedBytes(), as: UTF8.self)
+        var workflow = [
+            "workflow_id: \(BloodbankUUID.format(handoff.workflowID))",
+            "handoff_event_id: \(BloodbankUUID.format(handoffID))",
+            "from_agent: \(handoff.fromAgent)",
+            "to_agent: \(handoff.toAgent)",
+        ]
+        if let priority = handoff.priority { workflow.append("priority: \(priority.encodedString())") }
+        if let deadline = handoff.deadline { workflow.append("deadline: \(deadline)") }
+        return [
+            LettaMemoryBlockCreate(label: "task", value: handoff.taskText ?? "(no task text given)", limit: 20_000),
+            LettaMemoryBlockCreate(label: "context", value: context, limit: 20_000),
+            LettaMemoryBlockCreate(label: "workflow", value: workflow.joined(separator: "\n"), limit: 5_000),
+        ]
+    }
+
+    /// The first message the agent receives.
+    static func taskMessage(for handoff: HandoffRequestedPayload) -> String {
+        "You have been handed a task by \(handoff.fromAgent). Task: \(handoff.taskText ?? "see your task memory block")"
+    }
+
+    // MARK: - Retries and publishing
+
+    private func withLettaRetries<T: Sendable>(
+        _ what: String, _ body: @Sendable () async throws(LettaClientError) -> T
+    ) async -> Result<T, LettaClientError> {
+        var attempt = 0
+        while true {
+            do {
+                return .success(try await body())
+            } catch {
+                attempt += 1
+                guard error.isRetryable, attempt < configuration.maxAttempts else { return .failure(error) }
+                let delay = configuration.retryDelay(attempt: attempt - 1)
+                logger.warning(
+                    "Letta call failed; retrying",
+                    metadata: ["call": "\(what)", "attempt": "\(attempt)", "delay": "\(delay)", "error": "\(error)"])
+                try? await Task.sleep(for: delay)
+                if Task.isCancelled { return .failure(error) }
+            }
+        }
+    }
+
+    /// Publishes with confirms, retrying broker failures; false when shutdown interrupted it (no ack then).
+    private func publishReliably<Payload: BloodbankPayload>(
+        _ payload: Payload, id: UUID, parent: UUID, agent: LettaAgent?
+    ) async -> Bool {
+        let context = agent.map { AgentContext(type: "letta", name: $0.name, instanceID: $0.id) }
+        let envelope = EventEnvelope(
+            payload: payload, correlationIDs: [parent], agentContext: context, source: publisherSource, eventID: id)
+        var attempt = 0
+        while !Task.isCancelled {
+            do {
+                try await publisher.publish(envelope)
+                return true
+            } catch {
+                logger.warning(
+                    "publishing \(Payload.eventType) failed; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: configuration.retryDelay(attempt: attempt))
+                attempt += 1
+            }
+        }
+        return false
+    }
+
+    private var publisherSource: EventSource { publisher.source }
+
+    private func deadLetterAndAck(_ delivery: AMQPDelivery, code: String, reason: String) async {
+        var attempt = 0
+        while !Task.isCancelled {
+            do {
+                try await DeadLetter.publish(
+                    delivery, code: code, reason: reason, exchange: configuration.deadLetterExchange,
+                    routingKey: configuration.deadLetterRoutingKey, on: amqp)
+                try? await delivery.ack()
+                return
+            } catch {
+                logger.warning("dead-letter publish failed; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: configuration.retryDelay(attempt: attempt))
+                attempt += 1
+            }
+        }
+    }
+}

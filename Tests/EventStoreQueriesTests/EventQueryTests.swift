@@ -1,0 +1,159 @@
+import BloodbankModel
+import Foundation
+import Testing
+
+@testable import EventStoreQueries
+
+@Suite struct EventTypePatternTests {
+    @Test func wildcardMatchesAnyRun() throws {
+        let pattern = try EventTypePattern("bmad.workflow.*")
+        #expect(pattern.matches("bmad.workflow.phase.completed"))
+        #expect(pattern.matches("bmad.workflow.started"))
+        #expect(!pattern.matches("bmad.workflo"))
+        #expect(!pattern.matches("agent.handoff.accepted"))
+        #expect(try EventTypePattern("*.completed").matches("bmad.workflow.completed"))
+        #expect(try EventTypePattern("a*b*c").matches("axxbyyc"))
+        #expect(!(try EventTypePattern("a*b*c").matches("axxbyy")))
+        #expect(try EventTypePattern("*").matches("anything.at_all"))
+    }
+
+    @Test func exactPatternsMatchOnlyThemselves() throws {
+        let pattern = try EventTypePattern("agent.handoff.accepted")
+        #expect(pattern.isExact)
+        #expect(pattern.matches("agent.handoff.accepted"))
+        #expect(!pattern.matches("agent.handoff.accepted2"))
+    }
+
+    @Test func likePatternEscapesUnderscoreAndPercent() throws {
+        #expect(try EventTypePattern("a.b_c.*").likePattern == #"a.b\_c.%"#)
+        #expect(try EventTypePattern("x.*.y").likePattern == "x.%.y")
+    }
+
+    @Test func listSplitsOnCommasAndRejectsBadCharacters() throws {
+        #expect(try EventTypePattern.list("a.b, c.*,,").map(\.text) == ["a.b", "c.*"])
+        #expect(throws: EventQueryError.self) { try EventTypePattern.list("a.b,DROP TABLE") }
+        do {
+            _ = try EventTypePattern.list("a.%")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.parameter == "event_type")
+            #expect(error.message.hasPrefix("event_type:"))
+        }
+    }
+}
+
+@Suite struct EventQueryParsingTests {
+    @Test func defaults() throws {
+        let query = try EventQuery(parameters: [:])
+        #expect(query.limit == 100)
+        #expect(query.offset == 0)
+        #expect(query.order == .ascending)
+        #expect(!query.includeTotalCount)
+        #expect(!query.hasFilters)
+    }
+
+    @Test func limitBoundaries() throws {
+        #expect(try EventQuery(parameters: ["limit": "1000"]).limit == 1000)
+        #expect(try EventQuery(parameters: ["limit": "1"]).limit == 1)
+        for bad in ["1001", "0", "-1", "ten", ""] {
+            do {
+                _ = try EventQuery(parameters: ["limit": bad])
+                Issue.record("limit=\(bad) accepted")
+            } catch {
+                #expect(error.code == .invalidParameter)
+                #expect(error.parameter == "limit")
+                #expect(error.message.contains("limit"))
+            }
+        }
+    }
+
+    @Test func parsesEveryFilter() throws {
+        let workflow = UUID()
+        let parent = UUID()
+        let query = try EventQuery(parameters: [
+            "workflow_id": workflow.uuidString,  // uppercase accepted
+            "correlation_id": parent.uuidString.lowercased(),
+            "event_type": "bmad.workflow.*,agent.handoff.accepted",
+            "since": "2026-01-11T14:30:00+02:00",
+            "until": "2026-01-12",
+            "agent": "bmad-architect",
+            "offset": "20",
+            "after": "42",
+            "order": "DESC",
+            "count": "true",
+        ])
+        #expect(query.workflowID == workflow)
+        #expect(query.correlationID == parent)
+        #expect(query.eventTypes.map(\.text) == ["bmad.workflow.*", "agent.handoff.accepted"])
+        #expect(query.startTime?.description == "2026-01-11T12:30:00.000000Z")
+        #expect(query.endTime?.description == "2026-01-12T00:00:00.000000Z")
+        #expect(query.agent == "bmad-architect")
+        #expect(query.offset == 20)
+        #expect(query.after == 42)
+        #expect(query.order == .descending)
+        #expect(query.includeTotalCount)
+        #expect(query.hasFilters)
+    }
+
+    @Test func startTimeWinsOverItsAlias() throws {
+        let query = try EventQuery(parameters: ["start_time": "2026-01-01T00:00:00Z", "since": "2027-01-01"])
+        #expect(query.startTime?.description == "2026-01-01T00:00:00.000000Z")
+    }
+
+    @Test(arguments: [
+        ("workflow_id", "not-a-uuid"), ("correlation_id", "123"), ("start_time", "yesterday"),
+        ("end_time", "2026-13-01T00:00:00Z"), ("since", "2026-01-01T25:00:00Z"), ("offset", "-5"),
+        ("after", "-1"), ("after", "x"), ("order", "sideways"), ("count", "maybe"),
+    ])
+    func badParameterIsNamed(name: String, value: String) {
+        do {
+            _ = try EventQuery(parameters: [name: value])
+            Issue.record("\(name)=\(value) accepted")
+        } catch {
+            #expect(error.code == .invalidParameter)
+            #expect(error.parameter == name)
+            #expect(error.message.hasPrefix("\(name):"))
+        }
+    }
+
+    @Test func invertedRangeIsUnprocessable() {
+        do {
+            _ = try EventQuery(parameters: ["start_time": "2026-02-01", "end_time": "2026-01-01"])
+            Issue.record("accepted")
+        } catch {
+            #expect(error.code == .invalidRange)
+        }
+    }
+
+    @Test func listSQLUsesEqualityForExactTypesAndLikeForPatterns() throws {
+        let query = try EventQuery(parameters: ["event_type": "a.b,c.d,e.*", "order": "desc", "after": "9"])
+        let (sql, bindings) = EventStoreReader.listSQL(query)
+        #expect(sql.contains("event_type = ANY($1)"))
+        #expect(sql.contains("event_type LIKE $2"))
+        #expect(sql.contains("position < $3"))
+        #expect(sql.contains("ORDER BY position DESC"))
+        #expect(bindings.count == 4)
+    }
+}
+
+@Suite struct WorkflowQueryParsingTests {
+    @Test func parsesFilters() throws {
+        let query = try WorkflowQuery(parameters: ["project": "candystore", "phase": "planning", "count": "1"])
+        #expect(query.projectName == "candystore")
+        #expect(query.phase == "planning")
+        #expect(query.includeTotalCount)
+        #expect(try WorkflowQuery(parameters: ["active": "true"]).status == "active")
+        #expect(try WorkflowQuery(parameters: ["active": "false"]).status == "!active")
+        #expect(try WorkflowQuery(parameters: ["status": "completed"]).status == "completed")
+    }
+
+    @Test(arguments: [("phase", "lunch"), ("status", "paused"), ("limit", "1001"), ("active", "perhaps")])
+    func rejectsUnknownValues(name: String, value: String) {
+        do {
+            _ = try WorkflowQuery(parameters: [name: value])
+            Issue.record("accepted")
+        } catch {
+            #expect(error.parameter == name)
+        }
+    }
+}

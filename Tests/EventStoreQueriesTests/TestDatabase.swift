@@ -1,0 +1,176 @@
+import BloodbankModel
+import EventStore
+import Foundation
+import Logging
+import PostgresNIO
+
+@testable import EventStoreQueries
+
+/// Scratch databases and fixtures for the integration suites (servers from `scripts/dev up`; the suites fail
+/// when PostgreSQL is unreachable).
+enum TestDatabase {
+    static let logger: Logger = {
+        var logger = Logger(label: "candystore.queries.tests")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    static let server: DatabaseConfiguration = {
+        let url =
+            ProcessInfo.processInfo.environment["DATABASE_URL"]
+            ?? "postgres://candystore:candystore@127.0.0.1:5435/event_store"
+        do {
+            return try DatabaseConfiguration(url: url, poolSize: 4)
+        } catch {
+            fatalError("DATABASE_URL is invalid: \(error)")
+        }
+    }()
+
+    /// The repository's migrations directory (0001 schema and this module's 0003 indexes; other versions
+    /// belong to other modules and are not needed by these queries).
+    static let migrationsDirectory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("migrations")
+
+    /// Creates a migrated scratch database, runs `body` with a running reader, and drops the database.
+    static func withReader<T: Sendable>(
+        _ body: @Sendable (EventStoreReader, DatabaseConfiguration) async throws -> T
+    ) async throws -> T {
+        try await withScratchDatabase { database in
+            let reader = EventStoreReader(database: database, logger: logger)
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    try await reader.run()
+                    return nil
+                }
+                do {
+                    let result = try await body(reader, database)
+                    group.cancelAll()
+                    return result
+                } catch {
+                    group.cancelAll()
+                    throw error
+                }
+            }
+        }
+    }
+
+    static func withScratchDatabase<T: Sendable>(_ body: (DatabaseConfiguration) async throws -> T) async throws -> T {
+        let name =
+            "candystore_test_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())"
+        let admin = server.with(database: "postgres")
+        _ = try await admin.withConnection(logger: logger) { connection in
+            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+        }
+        let database = server.with(database: name)
+        do {
+            let migrations = try Migration.load(from: migrationsDirectory).filter { [1, 3].contains($0.version) }
+            _ = try await MigrationRunner(database: database, migrations: migrations, logger: logger).up()
+            let result = try await body(database)
+            try await drop(name, admin: admin)
+            return result
+        } catch {
+            try? await drop(name, admin: admin)
+            throw error
+        }
+    }
+
+    private static func drop(_ name: String, admin: DatabaseConfiguration) async throws {
+        _ = try await admin.withConnection(logger: logger) { connection in
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger)
+        }
+    }
+
+    /// Runs SQL statements (no parameters) in one connection.
+    static func execute(_ statements: [String], in database: DatabaseConfiguration) async throws {
+        try await database.withConnection(logger: logger) { connection in
+            for statement in statements {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+        }
+    }
+
+    /// Inserts events the way the manager does: one transaction, the writers' advisory lock, max+1
+    /// positions; `workflow_id` from the payload, else inherited from a stored parent. Returns positions.
+    @discardableResult
+    static func insert(_ envelopes: [EventEnvelope], into database: DatabaseConfiguration) async throws -> [Int64] {
+        try await database.withConnection(logger: logger) { connection in
+            try await connection.query("BEGIN", logger: logger)
+            try await connection.query("SELECT pg_advisory_xact_lock(7526466426241529460)", logger: logger)
+            var positions: [Int64] = []
+            for envelope in envelopes {
+                var bindings = PostgresBindings()
+                bindings.append(envelope.eventID)
+                bindings.append(envelope.eventType)
+                bindings.append(envelope.timestamp.description)
+                bindings.append(envelope.version)
+                bindings.append(envelope.source.jsonValue.encodedString())
+                bindings.append(envelope.rawSource.encodedString())
+                bindings.append(envelope.correlationIDs)
+                bindings.append(envelope.agentContext.map { $0.jsonValue.encodedString() })
+                bindings.append(JSONValue.object(envelope.payload).encodedString())
+                var workflowID: UUID?
+                if case .string(let text)? = envelope.payload["workflow_id"] { workflowID = BloodbankUUID.parse(text) }
+                bindings.append(workflowID)
+                let sql = """
+                    INSERT INTO events (event_id, position, event_type, "timestamp", version, source, source_raw,
+                        correlation_ids, agent_context, payload, workflow_id)
+                    VALUES ($1, (SELECT coalesce(max(position), 0) + 1 FROM events), $2, $3::timestamptz, $4,
+                        $5::jsonb, $6::jsonb, $7, $8::jsonb, $9::jsonb,
+                        coalesce($10, (SELECT workflow_id FROM events WHERE event_id = ANY($7)
+                                       AND workflow_id IS NOT NULL ORDER BY position LIMIT 1)))
+                    RETURNING position
+                    """
+                let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+                    .collect()
+                positions.append(try rows[0].decode(Int64.self))
+            }
+            try await connection.query("COMMIT", logger: logger)
+            return positions
+        }
+    }
+
+    /// A test event.
+    static func event(
+        _ type: String, payload: JSONObject = [:], parents: [UUID] = [], agent: AgentContext? = nil,
+        at timestamp: EventTimestamp = .now(), id: UUID = UUID()
+    ) -> EventEnvelope {
+        // Test event types are valid literals, so this cannot throw.
+        try! EventEnvelope(
+            eventType: type, payload: payload, correlationIDs: parents, agentContext: agent, eventID: id,
+            timestamp: timestamp)
+    }
+
+    /// `2026-01-11T00:00:00Z` plus `seconds`.
+    static func time(_ seconds: Int64) -> EventTimestamp {
+        EventTimestamp(microsecondsSinceEpoch: (1_768_089_600 + seconds) * 1_000_000)
+    }
+
+    /// 50,000 synthetic events (chain-linked, 500 workflows, agents on every third, a 512-byte summary like real
+    /// payloads, so the heap is wider than the indexes as in production) plus VACUUM ANALYZE, for plans.
+    static func populate(_ database: DatabaseConfiguration, count: Int = 50_000) async throws {
+        try await execute(
+            [
+                """
+                INSERT INTO events (event_id, position, event_type, "timestamp", version, source, source_raw,
+                    correlation_ids, agent_context, payload, workflow_id)
+                SELECT md5('e' || g)::uuid, g,
+                    (ARRAY['bmad.workflow.started', 'bmad.workflow.phase.completed', 'agent.letta.checkpoint.saved',
+                           'demo.thing.happened', 'agent.handoff.accepted', 'agent.letta.task.completed',
+                           'bmad.workflow.handoff.requested', 'x.y.z'])[1 + g % 8],
+                    '2025-01-01T00:00:00Z'::timestamptz + g * interval '1 minute', '1.0.0',
+                    '{"host":"h","type":"service","app":"bulk","meta":null}', '"h"',
+                    CASE WHEN g > 1 THEN ARRAY[md5('e' || (g - 1))::uuid] ELSE '{}'::uuid[] END,
+                    CASE WHEN g % 3 = 0 THEN jsonb_build_object('type', 'letta', 'name', 'agent-' || (g % 97),
+                        'instance_id', 'agent-' || md5('i' || (g % 991))::uuid) END,
+                    jsonb_build_object('workflow_id', md5('w' || (g % 500))::uuid::text,
+                        'session_id', 'agent-' || md5('i' || (g % 991))::uuid,
+                        'summary', repeat(md5(g::text), 16)),
+                    md5('w' || (g % 500))::uuid
+                FROM generate_series(1, \(count)) AS g
+                """,
+                "VACUUM ANALYZE events",
+            ], in: database)
+    }
+}

@@ -1,0 +1,406 @@
+import BloodbankModel
+import EventStore
+import Foundation
+import PostgresNIO
+import Testing
+
+/// The read models (`workflow_state`, `agent_sessions`) maintained by the writer, rule by rule, plus
+/// out-of-order arrival, replays, failure isolation and rebuild equality.
+@Suite(.timeLimit(.minutes(1))) struct ProjectionIntegrationTests {
+    // MARK: workflow_state
+
+    @Test func theFirstEventOfAWorkflowCreatesItsRowWhateverItsType() async throws {
+        try await TestDatabase.withStore { store in
+            let workflow = UUID()
+            let phase = Fixture.phaseCompleted(workflow, phase: "analysis", next: "planning", at: 10)
+            _ = try await store.write([phase])
+            let row = try await store.workflow(
+                workflow,
+                """
+                concat_ws(' | ', project_name, current_phase, coalesce(current_agent, '-'), status,
+                          started_at = updated_at, completed_at IS NULL, metadata::text, correlation_ids::text, version)
+                """)
+            #expect(
+                row
+                    == "unknown | planning | - | active | t | t | {} | {\(BloodbankUUID.format(phase.envelope.eventID))} | 1"
+            )
+            // An event with no catalogue type still creates (and joins) the row.
+            let other = UUID()
+            _ = try await store.write([Fixture.other(workflow: other, at: 3)])
+            #expect(try await store.workflow(other, "project_name || ' ' || current_phase") == "unknown analysis")
+        }
+    }
+
+    @Test func startedSetsProjectPhaseStartAndMetadata() async throws {
+        try await TestDatabase.withStore { store in
+            let workflow = UUID()
+            let plain = UUID()
+            _ = try await store.write([
+                Fixture.started(
+                    workflow, project: "holocene", phase: "solutioning", at: 60, metadata: ["team": "x", "n": 1]),
+                Fixture.started(plain, project: "p", at: 0),
+            ])
+            #expect(
+                try await store.workflow(
+                    workflow, "concat_ws(' | ', project_name, current_phase, started_at, metadata::text)")
+                    == #"holocene | solutioning | 2026-01-01 00:01:00+00 | {"n": 1, "team": "x"}"#)
+            #expect(try await store.workflow(plain, "current_phase") == "analysis")
+        }
+    }
+
+    @Test func phaseCompletedMovesToNextPhaseAndRecordsHistory() async throws {
+        try await TestDatabase.withStore { store in
+            let workflow = UUID()
+            let first = Fixture.phaseCompleted(workflow, phase: "analysis", next: "planning", at: 10)
+            _ = try await store.write([Fixture.started(workflow, at: 0), first])
+            #expect(try await store.workflow(workflow, "current_phase") == "planning")
+            // Without next_phase the workflow stays in the completed phase.
+            let second = Fixture.phaseCompleted(workflow, phase: "planning", at: 20)
+            _ = try await store.write([second])
+            #expect(try await store.workflow(workflow, "current_phase") == "planning")
+            let history = try await store.workflow(workflow, "phase_history")
+            #expect(
+                history
+                    == #"[{"phase": "analysis", "summary": "done", "event_id": "\#(first.envelope.eventID.uuidString.lowercased())", "#
+                    + #""timestamp": "2026-01-01T00:00:10.000000Z", "from_agent": "bmad-analyst", "next_phase": "planning"}, "#
+                    + #"{"phase": "planning", "summary": "done", "event_id": "\#(second.envelope.eventID.uuidString.lowercased())", "#
+                    + #""timestamp": "2026-01-01T00:00:20.000000Z", "from_agent": "bmad-analyst", "next_phase": null}]"#
+            )
+            #expect(try await store.workflow(workflow, "version") == "3")
+        }
+    }
+
+    @Test func handoffAcceptedSetsCurrentAgentFromToAgentThenParentThenAgentContext() async throws {
+        try await TestDatabase.withStore { store in
+            let direct = UUID()
+            _ = try await store.write([
+                Fixture.handoffAccepted(direct, session: "agent-a", toAgent: "letta-dev", at: 1, agentName: "ctx")
+            ])
+            #expect(try await store.workflow(direct, "current_agent") == "letta-dev")
+
+            let viaParent = UUID()
+            let request = Fixture.handoffRequested(viaParent, to: "letta-architect", at: 1)
+            let accepted = Fixture.handoffAccepted(
+                viaParent, session: "agent-b", at: 2, parents: [request.envelope.eventID], agentName: "ctx")
+            _ = try await store.write([request, accepted])
+            #expect(try await store.workflow(viaParent, "current_agent") == "letta-architect")
+            #expect(
+                try await store.workflow(viaParent, "agent_handoffs")
+                    == #"[{"event_id": "\#(accepted.envelope.eventID.uuidString.lowercased())", "to_agent": "letta-architect", "#
+                    + #""timestamp": "2026-01-01T00:00:02.000000Z", "from_agent": "bmad-architect", "session_id": "agent-b"}]"#
+            )
+
+            let viaContext = UUID()
+            _ = try await store.write([
+                Fixture.handoffAccepted(viaContext, session: "agent-c", at: 1, parents: [UUID()], agentName: "ctx")
+            ])
+            #expect(try await store.workflow(viaContext, "current_agent") == "ctx")
+
+            // The newest accepted handoff (by event time) is the current agent.
+            _ = try await store.write([
+                Fixture.handoffAccepted(direct, session: "agent-d", toAgent: "older", at: 0),
+                Fixture.handoffAccepted(direct, session: "agent-e", toAgent: "newest", at: 9),
+            ])
+            #expect(try await store.workflow(direct, "current_agent") == "newest")
+            #expect(try await store.workflow(direct, "jsonb_array_length(agent_handoffs)") == "3")
+        }
+    }
+
+    @Test func aLateHandoffRequestFixesTheAcceptedAgent() async throws {
+        try await TestDatabase.withStore { store in
+            let workflow = UUID()
+            let request = Fixture.handoffRequested(workflow, to: "letta-dev", at: 1)
+            let accepted = Fixture.handoffAccepted(
+                workflow, session: "agent-z", at: 2, parents: [request.envelope.eventID], agentName: "ctx")
+            _ = try await store.write([accepted])
+            #expect(try await store.workflow(workflow, "current_agent") == "ctx")
+            _ = try await store.write([request])
+            #expect(try await store.workflow(workflow, "current_agent") == "letta-dev")
+        }
+    }
+
+    @Test func workflowCompletedSetsStatusAndCompletedAt() async throws {
+        try await TestDatabase.withStore { store in
+            let failed = UUID()
+            let done = UUID()
+            _ = try await store.write([
+                Fixture.started(failed, at: 0), Fixture.workflowCompleted(failed, status: "failed", at: 30),
+                Fixture.workflowCompleted(done, at: 40),
+            ])
+            #expect(
+                try await store.workflow(failed, "status || ' ' || completed_at") == "failed 2026-01-01 00:00:30+00")
+            #expect(
+                try await store.workflow(done, "status || ' ' || completed_at") == "completed 2026-01-01 00:00:40+00")
+        }
+    }
+
+    @Test func everyEventAccumulatesVersionCorrelationIDsAndUpdatedAt() async throws {
+        try await TestDatabase.withStore { store in
+            let workflow = UUID()
+            let started = Fixture.started(workflow, at: 10)
+            let child = Fixture.checkpointSaved(
+                session: "agent-q", checkpoint: "c", at: 30, parents: [started.envelope.eventID])
+            let older = Fixture.other(workflow: workflow, at: 5)
+            _ = try await store.write([started])
+            _ = try await store.write([child])
+            #expect(try await store.workflow(workflow, "version || ' ' || updated_at") == "2 2026-01-01 00:00:30+00")
+            // An older event arriving late: counted, but updated_at stays at the newest event time.
+            _ = try await store.write([older])
+            let ids = [older, started, child].map { BloodbankUUID.format($0.envelope.eventID) }
+            #expect(
+                try await store.workflow(workflow, "concat_ws(' ', version, updated_at, started_at, correlation_ids)")
+                    == "3 2026-01-01 00:00:30+00 2026-01-01 00:00:10+00 {\(ids.joined(separator: ","))}")
+        }
+    }
+
+    @Test func outOfOrderWorkflowEventsConvergeOnTheEventTimes() async throws {
+        try await TestDatabase.withStore { store in
+            let workflow = UUID()
+            let later = Fixture.phaseCompleted(workflow, phase: "planning", next: "solutioning", at: 20)
+            let earlier = Fixture.phaseCompleted(workflow, phase: "analysis", next: "planning", at: 10)
+            _ = try await store.write([later])
+            _ = try await store.write([earlier])
+            #expect(try await store.workflow(workflow, "project_name || ' ' || current_phase") == "unknown solutioning")
+            _ = try await store.write([Fixture.started(workflow, project: "late", phase: "analysis", at: 0)])
+            #expect(
+                try await store.workflow(
+                    workflow, "concat_ws(' ', project_name, current_phase, started_at, phase_history -> 0 ->> 'phase')")
+                    == "late solutioning 2026-01-01 00:00:00+00 analysis")
+        }
+    }
+
+    // MARK: agent_sessions
+
+    @Test func handoffAcceptedCreatesAnActiveSessionKeyedByTheLettaUUID() async throws {
+        try await TestDatabase.withStore { store in
+            let workflow = UUID()
+            let agentUUID = UUID()
+            let agentID = "agent-\(BloodbankUUID.format(agentUUID))"
+            _ = try await store.write([
+                Fixture.handoffAccepted(workflow, session: agentID, checkpoint: "cp-0", at: 5)
+            ])
+            #expect(
+                try await store.session(
+                    agentUUID,
+                    """
+                    concat_ws(' | ', agent_type, agent_instance_id, checkpoint_id, workflow_id, started_at,
+                              last_active_at, coalesce(completed_at::text, '-'), status, metadata ->> 'accepted_from')
+                    """)
+                    == "letta | \(agentID) | cp-0 | \(BloodbankUUID.format(workflow)) | 2026-01-01 00:00:05+00 | "
+                    + "2026-01-01 00:00:05+00 | - | active | bmad-architect")
+        }
+    }
+
+    @Test func checkpointCompletionAndBlockingUpdateTheSession() async throws {
+        try await TestDatabase.withStore { store in
+            let workflow = UUID()
+            let agentUUID = UUID()
+            let agentID = "agent-\(BloodbankUUID.format(agentUUID))"
+            let accepted = Fixture.handoffAccepted(workflow, session: agentID, at: 0)
+            _ = try await store.write([accepted])
+            _ = try await store.write([Fixture.checkpointSaved(session: agentID, checkpoint: "cp-1", at: 10)])
+            #expect(
+                try await store.session(agentUUID, "concat_ws(' ', checkpoint_id, last_active_at, status)")
+                    == "cp-1 2026-01-01 00:00:10+00 active")
+
+            _ = try await store.write([Fixture.taskBlocked(workflow, session: agentID, reason: "no api key", at: 20)])
+            #expect(
+                try await store.session(
+                    agentUUID,
+                    "concat_ws(' | ', status, metadata ->> 'blocked_reason', metadata -> 'last_blocked' -> 'needs')")
+                    == #"blocked | no api key | ["api key"]"#)
+
+            _ = try await store.write([
+                Fixture.taskCompleted(workflow, session: agentID, finalCheckpoint: "cp-final", at: 30)
+            ])
+            #expect(
+                try await store.session(
+                    agentUUID,
+                    "concat_ws(' | ', status, completed_at, checkpoint_id, coalesce(metadata ->> 'blocked_reason', '-'), "
+                        + "metadata -> 'last_completed' ->> 'summary', jsonb_array_length(metadata -> 'event_ids'))")
+                    == "completed | 2026-01-01 00:00:30+00 | cp-final | - | built | 4")
+        }
+    }
+
+    @Test func sessionIDsWithoutAUUIDGetAStableNameBasedKey() async throws {
+        try await TestDatabase.withStore { store in
+            let samples = [
+                "agent-\(BloodbankUUID.format(UUID()))", BloodbankUUID.format(UUID()),
+                "agent-\(UUID().uuidString)", "agent-1234", "letta", "agent-",
+            ]
+            for sample in samples {
+                let sql = try await store.string("SELECT candystore_session_uuid('\(sample)')::text")
+                if let expected = BloodbankUUID.fromLettaAgentID(sample) {
+                    #expect(sql == BloodbankUUID.format(expected), "\(sample)")
+                } else {
+                    let md5 = try await store.string("SELECT md5('letta-agent:\(sample)')::uuid::text")
+                    #expect(sql == md5, "\(sample)")
+                }
+            }
+            let workflow = UUID()
+            _ = try await store.write([Fixture.handoffAccepted(workflow, session: "agent-1234", at: 0)])
+            #expect(
+                try await store.string(
+                    "SELECT agent_instance_id || ' ' || (session_id = md5('letta-agent:agent-1234')::uuid) FROM agent_sessions"
+                )
+                    == "agent-1234 true")
+        }
+    }
+
+    @Test func outOfOrderSessionEventsAreNotLost() async throws {
+        try await TestDatabase.withStore { store in
+            let workflow = UUID()
+            let agentUUID = UUID()
+            let agentID = "agent-\(BloodbankUUID.format(agentUUID))"
+            // Completion and a checkpoint arrive before the acceptance.
+            _ = try await store.write([Fixture.taskCompleted(workflow, session: agentID, at: 30)])
+            #expect(try await store.session(agentUUID, "agent_type || ' ' || status") == "unknown completed")
+            _ = try await store.write([Fixture.checkpointSaved(session: agentID, checkpoint: "cp-1", at: 10)])
+            _ = try await store.write([Fixture.handoffAccepted(workflow, session: agentID, at: 0)])
+            #expect(
+                try await store.session(
+                    agentUUID,
+                    "concat_ws(' ', agent_type, status, started_at, last_active_at, checkpoint_id, workflow_id)")
+                    == "letta completed 2026-01-01 00:00:00+00 2026-01-01 00:00:30+00 cp-1 \(BloodbankUUID.format(workflow))"
+            )
+        }
+    }
+
+    // MARK: Robustness
+
+    @Test func aFailingProjectionIsCountedAndNeverBlocksPersistence() async throws {
+        try await TestDatabase.withStore { store in
+            try await store.execute(
+                """
+                CREATE FUNCTION test_explode() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'projection exploded'; END $$
+                """,
+                """
+                CREATE TRIGGER test_explode BEFORE INSERT OR UPDATE ON workflow_state FOR EACH ROW
+                    WHEN (NEW.project_name = 'explode') EXECUTE FUNCTION test_explode();
+                """)
+            let bad = UUID()
+            let good = UUID()
+            let badAgent = UUID()
+            let outcome = try await store.write([
+                Fixture.started(bad, project: "explode", at: 0),
+                Fixture.handoffAccepted(bad, session: "agent-\(BloodbankUUID.format(badAgent))", at: 1),
+                Fixture.started(good, project: "fine", at: 0),
+            ])
+            #expect(outcome.stored.count == 3)
+            #expect(outcome.projectionFailures == 2)
+            #expect(try await store.string("SELECT count(*)::text FROM events") == "3")
+            #expect(try await store.workflow(good, "project_name") == "fine")
+            #expect(try await store.workflow(bad, "project_name") == "NO ROW")
+            // The session is still projected; its workflow reference waits for the workflow row.
+            #expect(try await store.session(badAgent, "coalesce(workflow_id::text, '-')") == "-")
+
+            // The rebuild isolates the same failure and keeps everything else.
+            let rebuilt = try await ProjectionRebuilder.rebuild(client: store.client, logger: TestDatabase.logger)
+            #expect(rebuilt.workflows == 1 && rebuilt.sessions == 1)
+            #expect(rebuilt.projectionFailures == 2)
+
+            try await store.execute("DROP TRIGGER test_explode ON workflow_state")
+            let fixed = try await ProjectionRebuilder.rebuild(client: store.client, logger: TestDatabase.logger)
+            #expect(fixed.workflows == 2 && fixed.sessions == 1 && fixed.projectionFailures == 0)
+            #expect(try await store.session(badAgent, "workflow_id::text") == BloodbankUUID.format(bad))
+        }
+    }
+
+    @Test func rebuildEqualsIncrementalAfterShuffledRandomBatches() async throws {
+        try await TestDatabase.withStore { store in
+            var generator = SplitMix64(seed: 0x5EED)
+            let events = Scenario.events(workflows: 12, using: &generator)
+            let shuffled = events.shuffled(using: &generator)
+            for batch in shuffled.randomChunks(maxSize: 9, using: &generator) {
+                let outcome = try await store.write(batch)
+                #expect(outcome.projectionFailures == 0)
+            }
+            // Replaying everything changes nothing.
+            let incremental = try await store.readModels()
+            _ = try await store.write(shuffled)
+            #expect(try await store.readModels() == incremental)
+
+            let outcome = try await ProjectionRebuilder.rebuild(client: store.client, logger: TestDatabase.logger)
+            #expect(outcome.workflows == 12)
+            #expect(outcome.sessions == 12)
+            #expect(outcome.projectionFailures == 0)
+            let rebuilt = try await store.readModels()
+            #expect(rebuilt == incremental)
+            #expect(
+                try await ProjectionRebuilder.rebuild(client: store.client, logger: TestDatabase.logger).workflows == 12
+            )
+            #expect(try await store.readModels() == incremental)
+        }
+    }
+
+    @Test func theReadModelsDependOnTheSetOfEventsNotOnArrivalOrder() async throws {
+        var generator = SplitMix64(seed: 42)
+        // Session checkpoints name no workflow and inherit it from their parent: give them one here so that
+        // `events.workflow_id` (immutable, fixed at insert time) is the same whatever the order.
+        let events = Scenario.events(workflows: 6, using: &generator, checkpointsNameWorkflow: true)
+        let chronological = try await TestDatabase.withStore { store in
+            _ = try await store.write(events)
+            return try await store.readModels()
+        }
+        let shuffled = events.shuffled(using: &generator)
+        let chunks = shuffled.randomChunks(maxSize: 4, using: &generator)
+        let shuffledModels = try await TestDatabase.withStore { store in
+            for chunk in chunks { _ = try await store.write(chunk) }
+            return try await store.readModels()
+        }
+        #expect(shuffledModels == chronological)
+    }
+}
+
+/// A generated set of related events: several workflows, each with a session and the full lifecycle, plus
+/// noise (unknown types, events without a started event).
+enum Scenario {
+    static func events(
+        workflows: Int, using generator: inout SplitMix64, checkpointsNameWorkflow: Bool = false
+    ) -> [ValidatedEvent] {
+        var events: [ValidatedEvent] = []
+        for index in 0..<workflows {
+            let workflow = UUID()
+            let agent = "agent-\(BloodbankUUID.format(UUID()))"
+            var clock = index * 7
+            func tick() -> Int {
+                clock += Int.random(in: 1...5, using: &generator)
+                return clock
+            }
+            if index % 3 != 0 {
+                events.append(
+                    Fixture.started(
+                        workflow, project: "project-\(index)", at: tick(), metadata: ["i": .number(JSONNumber(index))]))
+            }
+            events.append(Fixture.phaseCompleted(workflow, phase: "analysis", next: "planning", at: tick()))
+            let request = Fixture.handoffRequested(workflow, to: "letta-\(index)", at: tick())
+            events.append(request)
+            let accepted = Fixture.handoffAccepted(
+                workflow, session: agent, toAgent: index % 2 == 0 ? nil : "direct-\(index)", at: tick(),
+                parents: [request.envelope.eventID], agentName: "ctx-\(index)")
+            events.append(accepted)
+            for checkpoint in 0..<2 {
+                var payload: JSONObject = [
+                    "session_id": .string(agent), "checkpoint_id": .string("cp-\(index)-\(checkpoint)"),
+                ]
+                if checkpointsNameWorkflow { payload.append("workflow_id", Fixture.uuid(workflow)) }
+                events.append(
+                    Fixture.event(
+                        "agent.letta.checkpoint.saved", payload, at: tick(), parents: [accepted.envelope.eventID]))
+            }
+            if index % 2 == 0 {
+                events.append(Fixture.taskBlocked(workflow, session: agent, reason: "needs input \(index)", at: tick()))
+            }
+            events.append(
+                Fixture.taskCompleted(workflow, session: agent, finalCheckpoint: "final-\(index)", at: tick()))
+            events.append(Fixture.phaseCompleted(workflow, phase: "planning", at: tick()))
+            events.append(Fixture.other(workflow: workflow, at: tick(), extra: ["noise": true]))
+            if index % 4 == 1 {
+                events.append(
+                    Fixture.workflowCompleted(workflow, status: index % 8 == 1 ? "cancelled" : nil, at: tick()))
+            }
+        }
+        return events
+    }
+}
