@@ -205,6 +205,17 @@ let package = Package(
             dependencies: ["CandystoreCommands"],
             swiftSettings: swiftSettings
         ),
+        // MARK: Benchmarks (bench/<name>/run builds them in release and records results in bench/results/)
+        .executableTarget(
+            name: "amqp-bench",
+            dependencies: [
+                "AMQPClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "bench/amqp",
+            exclude: ["pika_bench.py", "run"],
+            swiftSettings: swiftSettings
+        ),
         // MARK: Tests
         .testTarget(
             name: "BloodbankModelTests",

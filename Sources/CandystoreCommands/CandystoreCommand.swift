@@ -15,6 +15,7 @@ public struct CandystoreCommand: AsyncParsableCommand {
             HealthCommand.self,
             DatabaseCommand.self,
             ManagerCommand.self,
+            ProjectionsCommand.self,
             APICommand.self,
             LettaBridgeCommand.self,
         ]

@@ -66,18 +66,20 @@ public final class EventStoreManager: Service, Sendable {
         state.setRunning(true)
         defer { state.setRunning(false) }
         try await amqp.withConsumer(queue: configuration.queue, prefetchCount: configuration.prefetch) { consumer in
-            let deliveries = AsyncChannel<AMQPDelivery>()
+            // Pump: moves deliveries into a stream that graceful shutdown can finish, so the batch loop below ends
+            // after the batch in flight instead of being cancelled mid-write. The buffer is bounded by the
+            // prefetch (the broker never has more than `prefetch` unacknowledged deliveries out), and it lets the
+            // next batch fill up at once with whatever arrived while the previous one was being written.
+            let (deliveries, continuation) = AsyncStream<AMQPDelivery>.makeStream(bufferingPolicy: .unbounded)
             try await withThrowingTaskGroup(of: Void.self) { group in
-                // Pump: moves deliveries into a channel that graceful shutdown can finish, so the batch loop
-                // below ends after the batch in flight instead of being cancelled mid-write.
                 group.addTask {
                     do {
                         for try await delivery in consumer {
-                            await deliveries.send(delivery)
+                            continuation.yield(delivery)
                         }
-                        deliveries.finish()
+                        continuation.finish()
                     } catch {
-                        deliveries.finish()
+                        continuation.finish()
                         if !(error is CancellationError) { throw error }
                     }
                 }
@@ -93,7 +95,7 @@ public final class EventStoreManager: Service, Sendable {
                 } onGracefulShutdown: {
                     self.logger.info("graceful shutdown: finishing the batch in flight")
                     self.state.beginShutdown()
-                    deliveries.finish()
+                    continuation.finish()
                 }
                 group.cancelAll()
                 do {
