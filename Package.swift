@@ -306,6 +306,8 @@ let package = Package(
                 "BloodbankModel",
                 "AMQPClient",
                 "RedisClient",
+                "LettaClient",
+                "LettaBridge",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
