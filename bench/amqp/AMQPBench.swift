@@ -47,7 +47,7 @@ enum AMQPBench {
 
                 let consumeStart = clock.now
                 var received = 0
-                try await channel.basicQos(prefetchCount: UInt16(min(window, 1000)))
+                try await channel.basicQos(prefetchCount: 500)  // same prefetch as the pika run
                 try await channel.withConsumer(queue: queue) { deliveries in
                     for try await delivery in deliveries {
                         received += 1
