@@ -217,6 +217,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // MARK: Tests
+        .target(
+            name: "CandystoreTestSupport",
+            dependencies: [
+                "EventStore",
+                "EventStoreQueries",
+                "BloodbankModel",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/CandystoreTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "BloodbankModelTests",
             dependencies: ["BloodbankModel"],
@@ -250,6 +262,7 @@ let package = Package(
         .testTarget(
             name: "EventStoreQueriesTests",
             dependencies: [
+                "CandystoreTestSupport",
                 "EventStoreQueries",
                 "EventStore",
                 "BloodbankModel",
@@ -261,6 +274,7 @@ let package = Package(
         .testTarget(
             name: "CandystoreAPITests",
             dependencies: [
+                "CandystoreTestSupport",
                 "CandystoreAPI",
                 "EventStoreQueries",
                 "EventStore",

@@ -1,5 +1,6 @@
 import BloodbankModel
 import CandystoreOps
+import CandystoreTestSupport
 import EventStore
 import Foundation
 import Hummingbird

@@ -5,16 +5,16 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// Scratch databases and fixtures for the integration suites (servers from `scripts/dev up`; the suites fail
+/// Scratch databases and fixtures shared by the API and query integration suites (servers from `scripts/dev up`; the suites fail
 /// when PostgreSQL is unreachable).
-enum TestDatabase {
-    static let logger: Logger = {
-        var logger = Logger(label: "candystore.api.tests")
+package enum TestDatabase {
+    package static let logger: Logger = {
+        var logger = Logger(label: "candystore.queries.tests")
         logger.logLevel = .warning
         return logger
     }()
 
-    static let server: DatabaseConfiguration = {
+    package static let server: DatabaseConfiguration = {
         let url =
             ProcessInfo.processInfo.environment["DATABASE_URL"]
             ?? "postgres://candystore:candystore@127.0.0.1:5435/event_store"
@@ -27,11 +27,36 @@ enum TestDatabase {
 
     /// The repository's migrations directory (0001 schema and this module's 0003 indexes; other versions
     /// belong to other modules and are not needed by these queries).
-    static let migrationsDirectory = URL(fileURLWithPath: #filePath)
+    package static let migrationsDirectory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("migrations")
 
-    static func withScratchDatabase<T: Sendable>(_ body: (DatabaseConfiguration) async throws -> T) async throws -> T {
+    /// Creates a migrated scratch database, runs `body` with a running reader, and drops the database.
+    package static func withReader<T: Sendable>(
+        _ body: @Sendable (EventStoreReader, DatabaseConfiguration) async throws -> T
+    ) async throws -> T {
+        try await withScratchDatabase { database in
+            let reader = EventStoreReader(database: database, logger: logger)
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    try await reader.run()
+                    return nil
+                }
+                do {
+                    let result = try await body(reader, database)
+                    group.cancelAll()
+                    return result
+                } catch {
+                    group.cancelAll()
+                    throw error
+                }
+            }
+        }
+    }
+
+    package static func withScratchDatabase<T: Sendable>(_ body: (DatabaseConfiguration) async throws -> T) async throws
+        -> T
+    {
         let name =
             "candystore_test_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())"
         let admin = server.with(database: "postgres")
@@ -59,7 +84,7 @@ enum TestDatabase {
     }
 
     /// Runs SQL statements (no parameters) in one connection.
-    static func execute(_ statements: [String], in database: DatabaseConfiguration) async throws {
+    package static func execute(_ statements: [String], in database: DatabaseConfiguration) async throws {
         try await database.withConnection(logger: logger) { connection in
             for statement in statements {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
@@ -70,7 +95,9 @@ enum TestDatabase {
     /// Inserts events the way the manager does: one transaction, the writers' advisory lock, max+1
     /// positions; `workflow_id` from the payload, else inherited from a stored parent. Returns positions.
     @discardableResult
-    static func insert(_ envelopes: [EventEnvelope], into database: DatabaseConfiguration) async throws -> [Int64] {
+    package static func insert(_ envelopes: [EventEnvelope], into database: DatabaseConfiguration) async throws
+        -> [Int64]
+    {
         try await database.withConnection(logger: logger) { connection in
             try await connection.query("BEGIN", logger: logger)
             try await connection.query("SELECT pg_advisory_xact_lock(7526466426241529460)", logger: logger)
@@ -108,7 +135,7 @@ enum TestDatabase {
     }
 
     /// A test event.
-    static func event(
+    package static func event(
         _ type: String, payload: JSONObject = [:], parents: [UUID] = [], agent: AgentContext? = nil,
         at timestamp: EventTimestamp = .now(), id: UUID = UUID()
     ) -> EventEnvelope {
@@ -119,12 +146,13 @@ enum TestDatabase {
     }
 
     /// `2026-01-11T00:00:00Z` plus `seconds`.
-    static func time(_ seconds: Int64) -> EventTimestamp {
+    package static func time(_ seconds: Int64) -> EventTimestamp {
         EventTimestamp(microsecondsSinceEpoch: (1_768_089_600 + seconds) * 1_000_000)
     }
 
-    /// 50,000 synthetic events (chain-linked, 500 workflows, agents on every third) plus ANALYZE, for plans.
-    static func populate(_ database: DatabaseConfiguration, count: Int = 50_000) async throws {
+    /// 50,000 synthetic events (chain-linked, 500 workflows, agents on every third, a 512-byte summary like real
+    /// payloads, so the heap is wider than the indexes as in production) plus VACUUM ANALYZE, for plans.
+    package static func populate(_ database: DatabaseConfiguration, count: Int = 50_000) async throws {
         try await execute(
             [
                 """
@@ -140,11 +168,12 @@ enum TestDatabase {
                     CASE WHEN g % 3 = 0 THEN jsonb_build_object('type', 'letta', 'name', 'agent-' || (g % 97),
                         'instance_id', 'agent-' || md5('i' || (g % 991))::uuid) END,
                     jsonb_build_object('workflow_id', md5('w' || (g % 500))::uuid::text,
-                        'session_id', 'agent-' || md5('i' || (g % 991))::uuid),
+                        'session_id', 'agent-' || md5('i' || (g % 991))::uuid,
+                        'summary', repeat(md5(g::text), 16)),
                     md5('w' || (g % 500))::uuid
                 FROM generate_series(1, \(count)) AS g
                 """,
-                "ANALYZE events",
+                "VACUUM ANALYZE events",
             ], in: database)
     }
 }
