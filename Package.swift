@@ -216,6 +216,23 @@ let package = Package(
             exclude: ["pika_bench.py", "run"],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "ingest-bench",
+            dependencies: [
+                "AMQPClient", "Bloodbank", "BloodbankModel", "CandystoreOps", "EventStore", "EventStoreManager",
+                "RedisClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "bench/ingest",
+            exclude: ["run"],
+            swiftSettings: swiftSettings
+        ),
         // MARK: Tests
         .target(
             name: "CandystoreTestSupport",

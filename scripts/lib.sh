@@ -2,7 +2,8 @@
 # shellcheck shell=bash
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DEV="$ROOT/.dev"
+# Local service data (override with CANDYSTORE_DEV_DIR to run a second stack, e.g. on other ports).
+DEV="${CANDYSTORE_DEV_DIR:-$ROOT/.dev}"
 
 # load_env: read .env (or .env.example when .env is missing) without overriding variables that are
 # already set in the environment, so `FOO=bar scripts/dev up` wins over the file.

@@ -12,12 +12,14 @@ import ServiceLifecycle
 /// - `basicPublish` uses a confirm-mode channel and returns the broker's verdict. If the connection drops
 ///   while a publish awaits its confirm, it throws `AMQPError` `.publishUnconfirmed` (`isRecoverable`):
 ///   the broker may or may not have stored it, so the caller republishes (consumers may then see a
-///   duplicate). A publish issued while disconnected waits for the next connection (cancel the task to
-///   give up). No publish is silently dropped.
+///   duplicate). It throws the same error when no confirm arrives within
+///   `configuration.publishConfirmTimeout`. A publish issued while disconnected waits for the next
+///   connection (cancel the task to give up). No publish is silently dropped and none waits forever.
 /// - Deliveries received on a connection that has since died cannot be acknowledged (delivery tags are per
 ///   channel): `ack`/`nack`/`reject` throw `.staleDelivery` and the broker redelivers those messages
 ///   (with `redelivered == true`) to the re-subscribed consumer.
-/// - On graceful shutdown consumers are cancelled, then channels and the connection close with reply 200.
+/// - On graceful shutdown or cancellation consumers are cancelled, then channels and the connection close
+///   with reply 200.
 public final class AMQPClient: Service, Sendable {
     /// The configuration every connection is opened with.
     public let configuration: AMQPConfiguration
@@ -125,7 +127,12 @@ public final class AMQPClient: Service, Sendable {
                 attempt = 0
                 // Wait for this connection to end, or for shutdown.
                 while true {
-                    guard let event = await iterator.next() else { break outer }
+                    // A cancelled task ends the event stream at once (nil) instead of delivering `.shutdown`:
+                    // close the connection all the same, or it would linger on the event loop.
+                    guard let event = await iterator.next() else {
+                        await self.gracefulClose(connection)
+                        break outer
+                    }
                     switch event {
                     case .shutdown:
                         await self.gracefulClose(connection)

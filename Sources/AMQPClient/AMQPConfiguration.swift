@@ -27,6 +27,9 @@ public struct AMQPConfiguration: Sendable {
     public var connectTimeout: Duration
     /// Backoff policy for the reconnecting `AMQPClient`.
     public var reconnect: ReconnectPolicy
+    /// How long a confirm-mode publish waits for the broker's ack or nack before it fails with
+    /// `.publishUnconfirmed` (republish it); nil waits as long as the connection lives. Default 30 s.
+    public var publishConfirmTimeout: Duration?
     /// Extra client properties merged into connection.start-ok (e.g. `product`, `version`).
     public var clientProperties: AMQPTable
 
@@ -76,8 +79,10 @@ public struct AMQPConfiguration: Sendable {
         channelMax: UInt16 = 2047,
         connectTimeout: Duration = .seconds(10),
         reconnect: ReconnectPolicy = ReconnectPolicy(),
+        publishConfirmTimeout: Duration? = .seconds(30),
         clientProperties: AMQPTable = [:]
     ) {
+        self.publishConfirmTimeout = publishConfirmTimeout
         self.host = host
         self.port = port
         self.username = username
@@ -93,7 +98,7 @@ public struct AMQPConfiguration: Sendable {
     }
 
     /// Parses `amqp://user:pass@host:port/vhost?heartbeat=10&frame_max=131072&channel_max=100&
-    /// connection_timeout=5&connection_name=x` (RabbitMQ URI spec). The vhost is percent-decoded (`%2F` is
+    /// connection_timeout=5&connection_name=x&confirm_timeout=30000` (RabbitMQ URI spec; `confirm_timeout`, in ms, is ours). The vhost is percent-decoded (`%2F` is
     /// `/`); an absent or empty path means `/`. Missing parts keep the defaults. `amqps` is rejected: this
     /// client has no TLS.
     public init(url: String) throws(AMQPError) {
@@ -162,6 +167,10 @@ public struct AMQPConfiguration: Sendable {
                 // RabbitMQ URI convention: milliseconds.
                 guard let millis = Int(value) else { throw badQuery(key, value) }
                 self.connectTimeout = .milliseconds(millis)
+            case "confirm_timeout":
+                // Candystore extension, milliseconds like connection_timeout; 0 waits without limit.
+                guard let millis = Int(value), millis >= 0 else { throw badQuery(key, value) }
+                self.publishConfirmTimeout = millis == 0 ? nil : .milliseconds(millis)
             case "connection_name":
                 self.connectionName = value
             default:

@@ -59,6 +59,7 @@ public final class AMQPConnection: Sendable {
         logger[metadataKey: "amqp.host"] = "\(configuration.host):\(configuration.port)"
         if let name = configuration.connectionName { logger[metadataKey: "amqp.connection"] = "\(name)" }
         let handlerLogger = logger
+        let confirmTimeout = configuration.publishConfirmTimeout.map { TimeAmount.nanoseconds(Int64($0.seconds * 1e9)) }
         let timeout = TimeAmount.nanoseconds(
             Int64(configuration.connectTimeout.seconds * 1e9)
         )
@@ -72,7 +73,8 @@ public final class AMQPConnection: Sendable {
                         let handler = AMQPConnectionHandler(
                             parameters: parameters,
                             eventLoop: channel.eventLoop,
-                            logger: handlerLogger
+                            logger: handlerLogger,
+                            confirmTimeout: confirmTimeout
                         )
                         try channel.pipeline.syncOperations.addHandler(handler)
                     }

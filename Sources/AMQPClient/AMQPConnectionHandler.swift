@@ -43,6 +43,9 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
     private var pending: ByteBuffer
     private var flushScheduled = false
     private var heartbeatTask: RepeatedTask?
+    /// How long a confirm-mode publish may wait for the broker's ack/nack; nil waits as long as the connection lives.
+    private let confirmTimeout: TimeAmount?
+    private var confirmSweepTask: RepeatedTask?
     private var receivedSinceTick = false
     private var sentSinceTick = false
     private var finalised = false
@@ -60,8 +63,10 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
     init(
         parameters: ConnectionStateMachine.Parameters,
         eventLoop: any EventLoop,
-        logger: Logger
+        logger: Logger,
+        confirmTimeout: TimeAmount? = nil
     ) {
+        self.confirmTimeout = confirmTimeout
         self.state = ConnectionStateMachine(parameters: parameters)
         self.decoder = AMQPFrameDecoder(frameMax: parameters.frameMax == 0 ? 131_072 : parameters.frameMax)
         self.logger = logger
@@ -192,6 +197,7 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
         case .established(let tuning):
             self.tuning = tuning
             self.startHeartbeats(tuning.heartbeat)
+            self.startConfirmSweeps()
             self.startupPromise.succeed(tuning)
         case .sendCloseOkAndClose(let error):
             self.closeError = error
@@ -417,7 +423,7 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
         }
         let key: ConfirmTracker<EventLoopPromise<AMQPPublishConfirm>>.MandatoryKey? =
             mandatory ? .init(exchange: exchange, routingKey: routingKey, bodyHash: body.hashValue) : nil
-        if let error = channel.machine.publish(promise: promise, mandatory: key) {
+        if let error = channel.machine.publish(promise: promise, mandatory: key, at: self.eventLoop.now) {
             self.pending.moveWriterIndex(to: start)
             return promise.fail(error)
         }
@@ -496,6 +502,38 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
         self.perform(action)
     }
 
+    // MARK: confirm timeout
+
+    /// Checks for overdue confirms four times per timeout (at most every second, at least every 10 ms).
+    private func startConfirmSweeps() {
+        guard let timeout = self.confirmTimeout, timeout > .zero else { return }
+        let period = TimeAmount.nanoseconds(min(max(timeout.nanoseconds / 4, 10_000_000), 1_000_000_000))
+        let bound = NIOLoopBound(self, eventLoop: self.eventLoop)
+        self.confirmSweepTask = self.eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
+            bound.value.sweepConfirms(timeout: timeout)
+        }
+    }
+
+    /// Fails the publishes whose confirm is overdue with `.publishUnconfirmed`, so no caller waits forever on a
+    /// broker that accepted the publish but never answers (seen around broker restarts and resource alarms).
+    private func sweepConfirms(timeout: TimeAmount) {
+        let cutoff = self.eventLoop.now - timeout
+        for channel in self.channels.values where channel.machine.confirms?.outstandingCount ?? 0 > 0 {
+            let overdue = channel.machine.expireConfirms(registeredBefore: cutoff)
+            guard !overdue.isEmpty else { continue }
+            self.logger.warning(
+                "publishes not confirmed in time; failing them so they can be republished",
+                metadata: ["channel": "\(channel.machine.channelID)", "count": "\(overdue.count)"]
+            )
+            let error = AMQPError(
+                code: .publishUnconfirmed,
+                message:
+                    "the broker did not confirm the publish within \(timeout.nanoseconds / 1_000_000) ms; republish it"
+            )
+            for promise in overdue { promise.fail(error) }
+        }
+    }
+
     // MARK: teardown
 
     private func channelGoneError(_ id: UInt16) -> AMQPError {
@@ -511,6 +549,8 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
         self.finalised = true
         self.heartbeatTask?.cancel()
         self.heartbeatTask = nil
+        self.confirmSweepTask?.cancel()
+        self.confirmSweepTask = nil
         let channelError =
             error ?? AMQPError(code: .connectionClosed, message: "connection closed by the client")
         for channel in self.channels.values {

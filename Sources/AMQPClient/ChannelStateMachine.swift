@@ -102,6 +102,12 @@ struct ChannelStateMachine {
         }
     }
 
+    /// Takes the confirm-mode publishes still unconfirmed that were registered before `cutoff`.
+    mutating func expireConfirms(registeredBefore cutoff: NIODeadline) -> [ConfirmPromise] {
+        guard self.confirms != nil else { return [] }
+        return self.confirms!.expire(registeredBefore: cutoff)
+    }
+
     /// Start the close handshake (reply 200). Queued RPCs fail when close-ok arrives.
     mutating func closeRequested(promise: RPCPromise) -> Action {
         switch self.state {
@@ -128,12 +134,13 @@ struct ChannelStateMachine {
     /// Checks a publish may be written and, in confirm mode, registers it. Returns the error to fail it with.
     mutating func publish(
         promise: ConfirmPromise,
-        mandatory: ConfirmTracker<ConfirmPromise>.MandatoryKey?
+        mandatory: ConfirmTracker<ConfirmPromise>.MandatoryKey?,
+        at now: NIODeadline = .now()
     ) -> AMQPError? {
         switch self.state {
         case .open:
             if self.confirms != nil {
-                _ = self.confirms!.register(promise, mandatory: mandatory)
+                _ = self.confirms!.register(promise, mandatory: mandatory, at: now)
             }
             return nil
         case .closed(let error):

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Publisher-confirm bookkeeping (RabbitMQ extension "confirm.select"; tags count publishes from 1 on the
 /// channel). Acks and nacks may be single or `multiple` (everything up to and including the tag) and may
 /// arrive out of order across queues. Pending publishes live in a dictionary keyed by tag, and `lowest`
@@ -20,6 +22,8 @@ struct ConfirmTracker<Waiter> {
         var waiter: Waiter
         var mandatory: MandatoryKey?
         var returned: AMQPReturnedMessage?
+        /// When the publish was registered (tags are registered in time order).
+        var registeredAt: NIODeadline
     }
 
     private(set) var nextTag: UInt64 = 1
@@ -30,10 +34,12 @@ struct ConfirmTracker<Waiter> {
     var outstandingCount: Int { self.pending.count }
 
     /// Records a publish about to be written; returns its delivery tag.
-    mutating func register(_ waiter: Waiter, mandatory: MandatoryKey? = nil) -> UInt64 {
+    mutating func register(
+        _ waiter: Waiter, mandatory: MandatoryKey? = nil, at registeredAt: NIODeadline = .now()
+    ) -> UInt64 {
         let tag = self.nextTag
         self.nextTag += 1
-        self.pending[tag] = Entry(waiter: waiter, mandatory: mandatory)
+        self.pending[tag] = Entry(waiter: waiter, mandatory: mandatory, registeredAt: registeredAt)
         if mandatory != nil { self.pendingMandatory += 1 }
         return tag
     }
@@ -79,6 +85,26 @@ struct ConfirmTracker<Waiter> {
             tag += 1
         }
         return false
+    }
+
+    /// Removes the publishes registered before `cutoff` that are still unconfirmed; ordered by tag.
+    ///
+    /// The broker may still confirm them later: such a late ack or nack finds no entry and is ignored. Cost:
+    /// O(expired), because entries are registered in time order and the walk stops at the first young one.
+    mutating func expire(registeredBefore cutoff: NIODeadline) -> [Waiter] {
+        var expired: [Waiter] = []
+        var tag = self.lowest
+        while tag < self.nextTag {
+            if let entry = self.pending[tag] {
+                guard entry.registeredAt < cutoff else { break }
+                self.pending[tag] = nil
+                if entry.mandatory != nil { self.pendingMandatory -= 1 }
+                expired.append(entry.waiter)
+            }
+            tag += 1
+        }
+        self.advanceLowest()
+        return expired
     }
 
     /// Removes every outstanding publish (the channel or connection is gone); ordered by tag.

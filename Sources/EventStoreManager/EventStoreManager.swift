@@ -70,12 +70,12 @@ public final class EventStoreManager: Service, Sendable {
             // after the batch in flight instead of being cancelled mid-write. The buffer is bounded by the
             // prefetch (the broker never has more than `prefetch` unacknowledged deliveries out), and it lets the
             // next batch fill up at once with whatever arrived while the previous one was being written.
-            let (deliveries, continuation) = AsyncStream<AMQPDelivery>.makeStream(bufferingPolicy: .unbounded)
+            let (deliveries, continuation) = AsyncStream<Received>.makeStream(bufferingPolicy: .unbounded)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     do {
                         for try await delivery in consumer {
-                            continuation.yield(delivery)
+                            continuation.yield(Received(delivery: delivery, at: .now))
                         }
                         continuation.finish()
                     } catch {
@@ -86,7 +86,7 @@ public final class EventStoreManager: Service, Sendable {
                 group.addTask {
                     try await self.lagLoop()
                 }
-                try await withGracefulShutdownHandler {
+                await withGracefulShutdownHandler {
                     let batches = deliveries.chunks(
                         ofCount: configuration.batchSize, or: .repeating(every: configuration.batchMaxWait))
                     for await batch in batches {
@@ -108,8 +108,14 @@ public final class EventStoreManager: Service, Sendable {
 
     // MARK: - One batch
 
-    func process(_ batch: [AMQPDelivery]) async {
-        let received = ContinuousClock.now
+    /// A delivery and when it arrived (the start of its receive→commit latency, batching wait included).
+    struct Received: Sendable {
+        let delivery: AMQPDelivery
+        let at: ContinuousClock.Instant
+    }
+
+    func process(_ received: [Received]) async {
+        let batch = received.map(\.delivery)
         var valid: [ValidatedEvent] = []
         var deliveryOfEvent: [UUID: Int] = [:]
         var poison: [(index: Int, code: String, reason: String)] = []
@@ -151,7 +157,10 @@ public final class EventStoreManager: Service, Sendable {
                     guard await deadLetter(batch[index], code: "unstorable", reason: rejected.reason) else { return }
                 }
             }
-            record(outcome, batchSize: batch.count, received: received, committed: committed)
+            let arrivals = Dictionary(
+                valid.map { ($0.envelope.eventID, received[deliveryOfEvent[$0.envelope.eventID]!].at) },
+                uniquingKeysWith: { first, _ in first })
+            record(outcome, batchSize: batch.count, arrivals: arrivals, committed: committed)
             await announce(outcome.stored)
         } else {
             metrics.batchSize.record(batch.count)
@@ -209,14 +218,16 @@ public final class EventStoreManager: Service, Sendable {
     }
 
     private func record(
-        _ outcome: StoredBatch, batchSize: Int, received: ContinuousClock.Instant, committed: ContinuousClock.Instant
+        _ outcome: StoredBatch, batchSize: Int, arrivals: [UUID: ContinuousClock.Instant],
+        committed: ContinuousClock.Instant
     ) {
         metrics.batchSize.record(batchSize)
-        let receiveToCommit = committed - received
         let now = EventTimestamp.now()
         for event in outcome.stored {
             metrics.ingested(eventType: event.eventType).increment()
-            metrics.receiveToCommit.recordNanoseconds(Self.nanoseconds(receiveToCommit))
+            if let arrival = arrivals[event.eventID] {
+                metrics.receiveToCommit.recordNanoseconds(Self.nanoseconds(committed - arrival))
+            }
             let age = max(0, now.microsecondsSinceEpoch - event.timestamp.microsecondsSinceEpoch)
             metrics.eventToCommit.recordNanoseconds(age * 1000)
         }

@@ -262,4 +262,25 @@ import Testing
         }
         #expect(error?.code == .notConnected)
     }
+
+    @Test func cancellingRunClosesTheConnectionOnTheBroker() async throws {
+        let configuration = try TestEnvironment.configuration(name: "cancel-close")
+        let name = configuration.connectionName!
+        let client = AMQPClient(configuration: configuration)
+        let management = try RabbitMQManagement()
+        try await withRunningClient(client) { client in
+            let confirm = try await client.basicPublish(routingKey: "amq.no-such-queue", body: ByteBuffer(string: "x"))
+            #expect(confirm == .ack)
+            _ = try await management.waitForConnection(clientProvidedName: name)
+        }
+        // Cancellation (not graceful shutdown) ended run(): the connection must still be closed, not left open.
+        let deadline = ContinuousClock.now + .seconds(20)
+        var stillOpen = true
+        while ContinuousClock.now < deadline {
+            stillOpen = try await management.connectionName(clientProvidedName: name) != nil
+            if !stillOpen { break }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        #expect(!stillOpen, "the broker still lists connection \(name) after run() was cancelled")
+    }
 }

@@ -39,6 +39,14 @@ import Testing
         #expect(configuration.channelMax == 10)
         #expect(configuration.connectTimeout == .milliseconds(2500))
         #expect(configuration.connectionName == "svc")
+        #expect(configuration.publishConfirmTimeout == .seconds(30))
+    }
+
+    @Test func confirmTimeoutParameter() throws {
+        #expect(
+            try AMQPConfiguration(url: "amqp://h/?confirm_timeout=1500").publishConfirmTimeout == .milliseconds(1500))
+        #expect(try AMQPConfiguration(url: "amqp://h/?confirm_timeout=0").publishConfirmTimeout == nil)
+        #expect(throws: AMQPError.self) { try AMQPConfiguration(url: "amqp://h/?confirm_timeout=-1") }
     }
 
     @Test func ipv6Host() throws {

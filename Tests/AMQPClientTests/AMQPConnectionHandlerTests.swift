@@ -47,14 +47,17 @@ final class ScriptedBroker: Sendable {
     }
 
     /// Connects a client and plays the handshake; returns the client connection.
-    func handshake(heartbeat: UInt16 = 60, configuration: AMQPConfiguration = .init()) async throws -> AMQPConnection {
+    func handshake(
+        heartbeat: UInt16 = 60, configuration: AMQPConfiguration = .init(), confirmTimeout: TimeAmount? = nil
+    ) async throws -> AMQPConnection {
         let parameters = configuration.handshakeParameters()
         let testChannel = self.channel
         try await testChannel.eventLoop.submit {
             let handler = AMQPConnectionHandler(
                 parameters: parameters,
                 eventLoop: testChannel.eventLoop,
-                logger: Logger(label: "test")
+                logger: Logger(label: "test"),
+                confirmTimeout: confirmTimeout
             )
             try testChannel.pipeline.syncOperations.addHandler(handler)
         }.get()
@@ -203,6 +206,40 @@ actor AsyncBufferBox {
         #expect(consumerError?.replyCode == 320)
         let ackError = await #expect(throws: AMQPError.self) { try await delivery.ack() }
         #expect(ackError?.code == .staleDelivery)
+    }
+
+    @Test func aPublishTheBrokerNeverConfirmsFailsRecoverablyAfterTheConfirmTimeout() async throws {
+        let broker = ScriptedBroker()
+        let connection = try await broker.handshake(confirmTimeout: .seconds(4))
+        let loop = broker.channel.testingEventLoop
+        async let opened = connection.openChannel()
+        try await broker.answer(.channelOpenOk)
+        let channel = try await opened
+        async let selected: Void = channel.confirmSelect()
+        try await broker.answer(.confirmSelectOk)
+        try await selected
+
+        async let silent = channel.basicPublish(routingKey: "q", body: ByteBuffer(string: "never confirmed"))
+        guard case .method(1, .basicPublish) = try await broker.readFrame() else { throw TestFailure("publish 1") }
+        await loop.advanceTime(by: .seconds(2))
+        async let answered = channel.basicPublish(routingKey: "q", body: ByteBuffer(string: "confirmed"))
+        while true {
+            if case .body(1, let body) = try await broker.readFrame(), String(buffer: body) == "confirmed" { break }
+        }
+        // Past the first publish's deadline (4 s), not the second's (6 s).
+        await loop.advanceTime(by: .seconds(3))
+        do {
+            let outcome = try await silent
+            Issue.record("the unconfirmed publish returned \(outcome)")
+        } catch let error as AMQPError {
+            #expect(error.code == .publishUnconfirmed)
+            #expect(error.isRecoverable)
+        }
+        // The broker's late multiple ack covers both tags; only the live publish takes it.
+        try await broker.send(channel: 1, .basicAck(deliveryTag: 2, multiple: true))
+        #expect(try await answered == .ack)
+        #expect(connection.isOpen)
+        #expect(channel.isOpen)
     }
 
     @Test func heartbeatsAreSentWhenIdleAndSilenceClosesTheConnection() async throws {

@@ -291,6 +291,26 @@ import Testing
         #expect(tracker.outstandingCount == 0)
     }
 
+    @Test func expireTakesOnlyOverduePublishesAndIgnoresTheirLateConfirms() {
+        var tracker = ConfirmTracker<Int>()
+        let start = NIODeadline.uptimeNanoseconds(1_000_000_000)
+        for waiter in 1...5 {
+            _ = tracker.register(
+                waiter, mandatory: waiter == 2 ? .init(exchange: "e", routingKey: "k", bodyHash: 0) : nil,
+                at: start + .seconds(Int64(waiter)))
+        }
+        #expect(tracker.resolve(deliveryTag: 1, multiple: false, ack: true).map(\.0) == [1])
+        // Registered at +2 s and +3 s: overdue at a cutoff of +3.5 s; +4 s and +5 s are not.
+        #expect(tracker.expire(registeredBefore: start + .milliseconds(3_500)) == [2, 3])
+        #expect(tracker.outstandingCount == 2)
+        // The broker's late multiple ack covers the expired tags too: only the live ones resolve.
+        #expect(tracker.resolve(deliveryTag: 4, multiple: true, ack: true).map(\.0) == [4])
+        #expect(tracker.expire(registeredBefore: start + .seconds(60)) == [5])
+        #expect(tracker.outstandingCount == 0)
+        #expect(tracker.register(6) == 6)
+        #expect(tracker.expire(registeredBefore: start).isEmpty)
+    }
+
     @Test func multipleAckBeyondPublishedIsClamped() {
         var tracker = ConfirmTracker<Int>()
         _ = tracker.register(1)

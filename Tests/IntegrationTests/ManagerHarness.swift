@@ -35,7 +35,8 @@ struct ManagerHarness: Sendable {
         let management = try RabbitMQManagementClient(url: configuration.rabbitMQManagementURL)
         let topology = makeTopology(id: id)
         var logger = Logger(label: "test.manager.\(id)")
-        logger.logLevel = .warning
+        logger.logLevel =
+            ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         return try await IntegrationEnvironment.withScratchDatabase { database in
             try await MigrationRunner(
                 database: database, migrations: try Migration.load(from: IntegrationEnvironment.migrationsDirectory),

@@ -13,26 +13,9 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// Runs `scripts/dev <arguments>` and fails the test if it fails.
-    static func dev(_ arguments: String...) throws {
-        try run(repository.appendingPathComponent("scripts/dev").path, arguments)
-    }
-
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = repository
-        if let environment { process.environment = environment }
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw OutageError("\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
-        }
-    }
-
-    struct OutageError: Error, CustomStringConvertible {
-        let description: String
-        init(_ description: String) { self.description = description }
+    static func dev(_ arguments: String...) async throws {
+        try await ChildProcess.run(
+            repository.appendingPathComponent("scripts/dev").path, arguments, currentDirectory: repository.path)
     }
 
     /// `count` phase events spread over 100 workflows (realistic workflow sizes for the projections).
@@ -100,9 +83,9 @@ import Testing
                 try await harness.waitUntil("a first part stored") { manager.statistics.stored >= 1_000 }
                 let storedBeforeRestart = manager.statistics.stored
                 #expect(storedBeforeRestart < 10_000, "the restart should happen mid-stream")
-                try Self.dev("stop", "rabbitmq")
+                try await Self.dev("stop", "rabbitmq")
                 try await Task.sleep(for: .seconds(2))
-                try Self.dev("start", "rabbitmq")
+                try await Self.dev("start", "rabbitmq")
                 try await Self.expectExactlyOnce(harness, count: 10_000)
             }
         }
@@ -115,9 +98,9 @@ import Testing
                 try await harness.withPublisher { publisher, _ in
                     async let publishing: Void = Self.publishUntilConfirmed(events, with: publisher)
                     try await harness.waitUntil("a first part stored") { manager.statistics.stored >= 500 }
-                    try Self.dev("stop", "postgres")
+                    try await Self.dev("stop", "postgres")
                     try await Task.sleep(for: .seconds(10))
-                    try Self.dev("start", "postgres")
+                    try await Self.dev("start", "postgres")
                     try await publishing
                     try await Self.expectExactlyOnce(harness, count: 3_000)
                 }
@@ -128,7 +111,7 @@ import Testing
     @Test func redisDownDoesNotBlockPersistence() async throws {
         try await ManagerHarness.with { harness in
             let events = try Self.envelopes(500)
-            try Self.dev("stop", "redis")
+            try await Self.dev("stop", "redis")
             do {
                 try await harness.runningManager { _ in
                     try await harness.withPublisher { publisher, _ in
@@ -136,9 +119,9 @@ import Testing
                         try await Self.expectExactlyOnce(harness, count: 500)
                     }
                 }
-                try Self.dev("start", "redis")
+                try await Self.dev("start", "redis")
             } catch {
-                try? Self.dev("start", "redis")
+                try? await Self.dev("start", "redis")
                 throw error
             }
         }
@@ -158,14 +141,9 @@ import Testing
             environment["MANAGER_PORT"] = "0"
             environment["LOG_LEVEL"] = "warning"
             let settings = environment
-            @Sendable func launch() throws -> Process {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: binary)
-                process.arguments = ["manager"]
-                process.environment = settings
-                process.currentDirectoryURL = Self.repository
-                try process.run()
-                return process
+            @Sendable func launch() throws -> ChildProcess {
+                try ChildProcess.spawn(
+                    binary, ["manager"], environment: settings, currentDirectory: Self.repository.path)
             }
             let events = try Self.envelopes(20_000)
             let first = try launch()
@@ -174,18 +152,22 @@ import Testing
                 try await harness.waitUntil(timeout: .seconds(120), "part of the stream stored") {
                     try await harness.eventCount() >= 4_000
                 }
-                kill(first.processIdentifier, SIGKILL)
-                first.waitUntilExit()
-                #expect(first.terminationReason == .uncaughtSignal)
+                first.kill(SIGKILL)
+                #expect(try await first.wait() == .signalled(SIGKILL))
                 let stored = try await harness.eventCount()
                 #expect(stored < 20_000)
                 let second = try launch()
-                defer {
-                    second.terminate()
-                    second.waitUntilExit()
+                do {
+                    try await publishing
+                    try await Self.expectExactlyOnce(harness, count: 20_000)
+                } catch {
+                    second.kill(SIGKILL)
+                    _ = try? await second.wait()
+                    throw error
                 }
-                try await publishing
-                try await Self.expectExactlyOnce(harness, count: 20_000)
+                // A graceful stop (SIGTERM) of the restarted manager must end it cleanly.
+                second.kill(SIGTERM)
+                #expect(try await second.wait() == .exited(0))
             }
         }
     }
