@@ -106,8 +106,8 @@ struct BridgeHarness: Sendable {
             queuePrefix: topology.queuePrefix)
     }
 
-    /// How `runningBridge` ends: a graceful shutdown, or a kill (every task cancelled, the connection dropped
-    /// without acknowledging anything in flight).
+    /// How `runningBridge` ends: a graceful shutdown, or a kill (every task cancelled and the connection
+    /// dropped, without acknowledging anything in flight).
     enum Ending { case graceful, kill }
 
     /// Runs a bridge (its own AMQP connection, in a `ServiceGroup`) while `body` runs.
@@ -119,7 +119,8 @@ struct BridgeHarness: Sendable {
         _ body: @Sendable () async throws -> T
     ) async throws -> T {
         var amqpConfiguration = try AMQPConfiguration(url: IntegrationEnvironment.configuration.rabbitMQURL)
-        amqpConfiguration.connectionName = "test-letta-bridge-\(id)"
+        let connectionName = "test-letta-bridge-\(id)-\(UUID().uuidString.prefix(8))"
+        amqpConfiguration.connectionName = connectionName
         amqpConfiguration.reconnect.initialDelay = .milliseconds(100)
         amqpConfiguration.reconnect.maximumDelay = .seconds(1)
         let bridgeAMQP = AMQPClient(configuration: amqpConfiguration, logger: logger)
@@ -153,6 +154,12 @@ struct BridgeHarness: Sendable {
                 case .kill:
                     tasks.cancelAll()
                     while (try? await tasks.next()) != nil {}
+                    // A killed process's TCP connection dies with it. A cancelled AMQPClient.run() (unlike a
+                    // graceful shutdown) leaves its connection open, so drop it from the broker's side.
+                    for connection in try await management.connections()
+                    where connection.clientProvidedName == connectionName {
+                        try await management.closeConnection(named: connection.name, reason: "bridge killed by test")
+                    }
                 }
                 return result
             } catch {
