@@ -155,10 +155,16 @@ struct BridgeHarness: Sendable {
                     tasks.cancelAll()
                     while (try? await tasks.next()) != nil {}
                     // A killed process's TCP connection dies with it. A cancelled AMQPClient.run() (unlike a
-                    // graceful shutdown) leaves its connection open, so drop it from the broker's side.
-                    for connection in try await management.connections()
-                    where connection.clientProvidedName == connectionName {
-                        try await management.closeConnection(named: connection.name, reason: "bridge killed by test")
+                    // graceful shutdown) leaves its connection open, so drop it from the broker's side. The
+                    // management API lists a new connection only after its next statistics round (~5 s).
+                    var closed = false
+                    try await waitUntil(timeout: .seconds(30), "the killed bridge's connection in the management API") {
+                        for connection in try await management.connections()
+                        where connection.clientProvidedName == connectionName {
+                            try await management.closeConnection(named: connection.name, reason: "bridge killed")
+                            closed = true
+                        }
+                        return closed
                     }
                 }
                 return result
