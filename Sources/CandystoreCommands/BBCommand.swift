@@ -10,8 +10,8 @@ public struct BBCommand: AsyncParsableCommand {
     /// Command-line description and subcommands.
     public static let configuration = CommandConfiguration(
         commandName: "bb",
-        abstract: "Bloodbank client: publish events and inspect the event catalogue.",
-        subcommands: [BBPublish.self, BBEvents.self, BBSchema.self]
+        abstract: "Bloodbank client: publish events, inspect the event catalogue, run the handoff demo.",
+        subcommands: [BBPublish.self, BBEvents.self, BBSchema.self, BBDemo.self]
     )
 
     /// Creates the command (ArgumentParser requirement).

@@ -9,13 +9,15 @@ import ServiceLifecycle
 /// The Letta bridge: turns each `bmad.workflow.handoff.requested` into work for a real Letta agent.
 ///
 /// For every handoff on `letta_handoff_queue`: get-or-create a Letta agent named after `to_agent` and tagged
-/// with the handoff's event id (a redelivery finds the same agent, never a second one), with the task, the
+/// with the handoff's event id (a redelivery finds the same agent, never a second one; copies of one handoff
+/// are handled one after the other, and racing bridge processes keep the oldest agent), with the task, the
 /// context and the workflow in its memory blocks; publish `agent.handoff.accepted` (parent: the handoff; a
 /// deterministic event id, so a republish is a duplicate the store ignores) with confirms; acknowledge. Then
-/// send the task to the agent and publish `agent.letta.task.completed` with its reply, or
-/// `agent.letta.task.blocked` with the reason. Letta unavailable: retry with backoff, keeping the message
-/// unacknowledged; after `maxAttempts` publish `agent.letta.task.blocked` and dead-letter the handoff to
-/// `letta_handoff_dlq`. A malformed handoff is dead-lettered with the reason at once.
+/// send the task to the agent (once per handoff in this process) and publish `agent.letta.task.completed` with
+/// its reply, or `agent.letta.task.blocked` with the reason. Letta unavailable: retry with backoff, keeping the
+/// message unacknowledged; after `maxAttempts` (or at once when Letta refuses the agent) publish
+/// `agent.letta.task.blocked` and dead-letter the handoff to `letta_handoff_dlq`. A malformed handoff is
+/// dead-lettered with the reason at once, and nothing is published.
 public final class LettaBridge: Service, Sendable {
     /// Tag prefix that links a Letta agent to the handoff event that created it.
     public static let handoffTagPrefix = "bloodbank-handoff:"
@@ -27,6 +29,7 @@ public final class LettaBridge: Service, Sendable {
     private let topology: BloodbankTopology
     private let validator: EventValidator
     private let logger: Logger
+    private let gate = HandoffGate()
 
     /// Creates a bridge; `run()` (in a `ServiceGroup` with the AMQP client) does the work.
     public init(
@@ -88,6 +91,13 @@ public final class LettaBridge: Service, Sendable {
             return
         }
         let handoffID = event.envelope.eventID
+        // Copies of the same handoff are handled one after the other (the second finds the first's agent).
+        await gate.enter(handoffID)
+        await process(delivery, handoff: handoff, handoffID: handoffID)
+        await gate.leave(handoffID)
+    }
+
+    private func process(_ delivery: AMQPDelivery, handoff: HandoffRequestedPayload, handoffID: UUID) async {
         var metadata: Logger.Metadata = [
             "handoff": "\(BloodbankUUID.format(handoffID))", "to_agent": "\(handoff.toAgent)",
             "workflow": "\(BloodbankUUID.format(handoff.workflowID))",
@@ -104,17 +114,22 @@ public final class LettaBridge: Service, Sendable {
         case .success(let found):
             agent = found
         case .failure(let error):
-            logger.error("Letta unavailable; handoff blocked", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            if Task.isCancelled {
+                // Shutting down: leave the handoff unacknowledged; the broker gives it to the next bridge.
+                logger.notice("shutdown while waiting for Letta; the handoff will be redelivered", metadata: metadata)
+                return
+            }
+            let (code, reason) = Self.lookupFailure(error, attempts: configuration.maxAttempts)
+            logger.error("handoff blocked", metadata: metadata.merging(["error": "\(error)"]) { $1 })
             let blocked = TaskBlockedPayload(
-                sessionID: "unassigned", workflowID: handoff.workflowID,
-                reason: "Letta unavailable after \(configuration.maxAttempts) attempts: \(error.message)",
-                taskID: BloodbankUUID.format(handoffID), needs: ["a reachable Letta server"], retryable: true)
+                sessionID: "unassigned", workflowID: handoff.workflowID, reason: reason,
+                taskID: BloodbankUUID.format(handoffID),
+                needs: [error.isRetryable ? "a reachable Letta server" : "a Letta server that accepts the agent"],
+                retryable: error.isRetryable)
             guard
                 await publishReliably(blocked, id: DerivedEventID.outcome(of: handoffID), parent: handoffID, agent: nil)
             else { return }
-            await deadLetterAndAck(
-                delivery, code: "letta_unavailable",
-                reason: "Letta unavailable after \(configuration.maxAttempts) attempts: \(error.message)")
+            await deadLetterAndAck(delivery, code: code, reason: reason)
             return
         }
         metadata["session"] = "\(agent.id)"
@@ -132,23 +147,41 @@ public final class LettaBridge: Service, Sendable {
         }
         logger.info("handoff accepted", metadata: metadata)
 
-        // 3. Start the work: send the task, report the outcome.
+        // 3. Start the work: send the task, report the outcome (once per handoff in this process).
         guard configuration.startsWork else { return }
+        guard await !gate.isFinished(handoffID) else {
+            logger.info("task of this handoff already done; not sending it again", metadata: metadata)
+            return
+        }
         let outcomeID = DerivedEventID.outcome(of: handoffID)
+        let published: Bool
         do {
             let reply = try await letta.sendMessage(agentID: agent.id, text: Self.taskMessage(for: handoff))
             let completed = TaskCompletedPayload(
                 sessionID: agent.id, workflowID: handoff.workflowID, taskID: BloodbankUUID.format(handoffID),
                 agentInstanceID: agent.id, nextAction: "review", summary: reply.text)
-            _ = await publishReliably(completed, id: outcomeID, parent: acceptanceID, agent: agent)
+            published = await publishReliably(completed, id: outcomeID, parent: acceptanceID, agent: agent)
             logger.info("task completed", metadata: metadata)
         } catch {
+            if Task.isCancelled {
+                logger.notice("shutdown while the agent worked; no outcome published", metadata: metadata)
+                return
+            }
             let blocked = TaskBlockedPayload(
                 sessionID: agent.id, workflowID: handoff.workflowID, reason: "the agent failed: \(error.message)",
                 taskID: BloodbankUUID.format(handoffID), retryable: error.isRetryable)
-            _ = await publishReliably(blocked, id: outcomeID, parent: acceptanceID, agent: agent)
+            published = await publishReliably(blocked, id: outcomeID, parent: acceptanceID, agent: agent)
             logger.warning("task blocked", metadata: metadata.merging(["error": "\(error)"]) { $1 })
         }
+        if published { await gate.markFinished(handoffID) }
+    }
+
+    /// Dead-letter code and reason for a handoff whose agent could not be found or created.
+    package static func lookupFailure(_ error: LettaClientError, attempts: Int) -> (code: String, reason: String) {
+        if error.isRetryable {
+            return ("letta_unavailable", "Letta unavailable after \(attempts) attempts: \(error.message)")
+        }
+        return ("letta_error", "Letta refused the agent: \(error.message)")
     }
 
     /// The agent for this handoff: the one tagged with the handoff id, or a new one.
@@ -160,11 +193,25 @@ public final class LettaBridge: Service, Sendable {
             logger.info("found the agent of a redelivered handoff", metadata: ["agent": "\(existing.id)"])
             return existing
         }
-        return try await letta.createAgent(
+        let created = try await letta.createAgent(
             name: handoff.toAgent,
             tags: [tag, "bloodbank-workflow:\(BloodbankUUID.format(handoff.workflowID))", "candystore"],
             memoryBlocks: Self.memoryBlocks(for: handoff, handoffID: handoffID),
             description: "Candystore handoff from \(handoff.fromAgent)")
+        // Another bridge process may have created one for the same handoff at the same moment: all of them pick
+        // the oldest, and the others delete their own.
+        let all = try await letta.listAgents(tags: [tag], matchAllTags: true)
+        guard let winner = Self.oldest(all), winner.id != created.id else { return created }
+        logger.notice(
+            "another bridge created this handoff's agent first; using it",
+            metadata: ["agent": "\(winner.id)", "deleted": "\(created.id)"])
+        try? await letta.deleteAgent(id: created.id)
+        return winner
+    }
+
+    /// The agent created first (ties broken by id), the one every racing bridge keeps.
+    package static func oldest(_ agents: [LettaAgent]) -> LettaAgent? {
+        agents.min { ($0.createdAt ?? "", $0.id) < ($1.createdAt ?? "", $1.id) }
     }
 
     /// Memory blocks: the task, its context (JSON) and the workflow it belongs to.

@@ -1,0 +1,61 @@
+import ArgumentParser
+import AsyncHTTPClient
+import BloodbankModel
+import CandystoreOps
+import Foundation
+
+/// `bb demo …`: demonstrations on the running stack.
+struct BBDemo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo", abstract: "Demonstrations on the running stack.", subcommands: [Handoff.self])
+
+    /// `bb demo handoff`: a BMAD workflow handed to a Letta agent, printed as its causation tree.
+    struct Handoff: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a workflow through the running stack and print its causation tree.",
+            discussion: """
+                Publishes bmad.workflow.started, bmad.workflow.phase.completed and bmad.workflow.handoff.requested
+                (each naming the previous one as its parent), waits until the running Letta bridge published
+                agent.handoff.accepted and agent.letta.task.completed (or .blocked), reads the tree from the Event
+                Store API (/api/v1/events/{id}/descendants?format=tree from the workflow's first event) and prints
+                it. Needs the whole stack (scripts/dev up): RabbitMQ, the manager, the API, the Letta bridge and
+                Letta. Exit 1 with the reason when something is missing or nothing happens within --timeout.
+                Settings: RABBITMQ_URL, BLOODBANK_EXCHANGE, API_HOST, API_PORT, API_TOKEN (environment or .env).
+                """
+        )
+
+        @Option(help: "Event Store API base URL (default http://API_HOST:API_PORT).") var api: String?
+        @Option(help: "Seconds to wait for storage, acceptance and outcome.") var timeout: Int = 120
+        @Option(help: "The Letta agent that receives the task.") var toAgent: String = "letta-python-dev"
+        @Option(help: "The task text (default: a demo story).") var task: String?
+        @Flag(help: "Print the ids and the tree as JSON instead of the drawing.") var json = false
+
+        func run() async throws {
+            let settings = try Settings.load()
+            let configuration = try CandystoreConfiguration(settings: settings)
+            let apiPort = try settings.int("API_PORT", default: 8088)
+            let apiBase = api ?? "http://\(settings.string("API_HOST", default: "127.0.0.1")):\(apiPort)"
+            let options = HandoffDemo.Options(
+                rabbitMQURL: configuration.rabbitMQURL,
+                exchange: configuration.topology.exchange,
+                apiBaseURL: apiBase.hasSuffix("/") ? String(apiBase.dropLast()) : apiBase,
+                apiToken: settings.optionalString("API_TOKEN"),
+                sourceHost: settings.optionalString("BLOODBANK_SOURCE_HOST") ?? ProcessInfo.processInfo.hostName,
+                timeout: .seconds(max(1, timeout)),
+                toAgent: toAgent,
+                task: task)
+            let quiet = json
+            let demo = HandoffDemo(options: options, httpClient: .shared) { line in
+                if !quiet { FileHandle.standardError.write(Data("[demo] \(line)\n".utf8)) }
+            }
+            let outcome = try await demo.run()
+            if json {
+                print(String(decoding: outcome.json.prettyEncodedBytes(), as: UTF8.self))
+                return
+            }
+            print("workflow \(BloodbankUUID.format(outcome.workflowID)) — causation tree from its first event:")
+            for line in HandoffDemo.render(outcome.tree) { print(line) }
+            print("Letta agent \(outcome.sessionID): \(outcome.resultType)")
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import BloodbankModel
+import CandystoreOps
+import Foundation
+import LettaClient
+import Testing
+
+/// `bb demo handoff` on the running system (`scripts/dev up`): the whole workflow, and its causation tree as
+/// the Event Store API serves it.
+extension EndToEndIntegrationTests {
+    static var bb: String { repository.appendingPathComponent(".build/debug/bb").path }
+
+    /// Runs a program from the repository root; returns its exit status, standard output and standard error.
+    static func execute(_ executable: String, _ arguments: [String]) throws -> (
+        status: Int32, output: String, errors: String
+    ) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = repository
+        let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("bb-demo-\(UUID()).err")
+        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errorFile) }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = try FileHandle(forWritingTo: errorFile)
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let errors = (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self), errors)
+    }
+
+    @Test func bbDemoHandoffRunsTheWorkflowAndReturnsItsCausationTree() async throws {
+        let run = try Self.execute(Self.bb, ["demo", "handoff", "--json", "--timeout", "90"])
+        try #require(run.status == 0, "bb demo handoff failed: \(run.errors)")
+        let result = try JSONValue(parsing: Array(run.output.utf8))
+        let events = try #require(result["events"])
+        let ids = ["started", "phase_completed", "handoff_requested", "accepted", "outcome"].map {
+            events[$0]?.stringValue
+        }
+
+        // The tree from the workflow's first event is one chain of five events, each the child of the previous.
+        var chain: [JSONValue] = []
+        var node: JSONValue? = result["tree"]
+        while let current = node {
+            chain.append(current)
+            let children = current["children"]?.arrayValue ?? []
+            #expect(children.count <= 1, "a branch in the tree: \(children.count) children")
+            node = children.first
+        }
+        #expect(
+            chain.map { $0["event"]?["event_type"]?.stringValue } == [
+                "bmad.workflow.started", "bmad.workflow.phase.completed", "bmad.workflow.handoff.requested",
+                "agent.handoff.accepted", "agent.letta.task.completed",
+            ])
+        #expect(chain.map { $0["event"]?["event_id"]?.stringValue } == ids)
+        #expect(chain.map { $0["depth"] } == [0, 1, 2, 3, 4])
+        #expect(result["tree"]?["truncated"] == false)
+        for (parent, child) in zip(chain, chain.dropFirst()) {
+            #expect(child["event"]?["correlation_ids"] == .array([parent["event"]?["event_id"] ?? .null]))
+        }
+        let workflow = try #require(result["workflow_id"]?.stringValue)
+        for link in chain { #expect(link["event"]?["payload"]?["workflow_id"]?.stringValue == workflow) }
+        #expect(
+            chain.map { $0["event"]?["agent_context"]?["name"]?.stringValue } == [
+                "bmad-orchestrator", "bmad-architect", "bmad-architect", "letta-python-dev", "letta-python-dev",
+            ])
+
+        // The agent that accepted is a real Letta agent with the task in its memory; the stub's reply is the
+        // outcome's summary.
+        let sessionID = try #require(result["session_id"]?.stringValue)
+        #expect(chain[3]["event"]?["payload"]?["session_id"]?.stringValue == sessionID)
+        #expect(chain[4]["event"]?["agent_context"]?["instance_id"]?.stringValue == sessionID)
+        let summary = chain[4]["event"]?["payload"]?["summary"]?.stringValue ?? ""
+        #expect(summary.contains("Implement the demo story"), "\(summary)")
+        let letta = LettaClient(configuration: try .fromEnvironment(try Settings.load().values))
+        let blocks = try await letta.memoryBlocks(agentID: sessionID)
+        #expect(blocks.contains { $0.label == "task" && $0.value.contains(workflow) })
+        try await letta.deleteAgent(id: sessionID)
+
+        // The API serves the same chain from the handoff: acceptance, then outcome.
+        let handoff = try #require(ids[2])
+        let (status, flat) = try await Self.get(
+            "\(try Self.apiBase())/api/v1/events/\(handoff)/descendants?format=flat")
+        #expect(status == 200)
+        #expect(flat?["descendants"]?.arrayValue?.map { $0["event"]?["event_id"]?.stringValue } == [ids[3], ids[4]])
+    }
+
+    @Test func bbDemoHandoffDrawsTheTree() async throws {
+        let run = try Self.execute(Self.bb, ["demo", "handoff", "--timeout", "90", "--task", "Draw the tree"])
+        try #require(run.status == 0, "bb demo handoff failed: \(run.errors)")
+        let lines = run.output.split(separator: "\n").map(String.init)
+        try #require(lines.count == 7, "output:\n\(run.output)")
+        #expect(lines[0].hasPrefix("workflow "))
+        #expect(lines[1].hasPrefix("bmad.workflow.started  "))
+        #expect(lines[2].hasPrefix("└─ bmad.workflow.phase.completed  "))
+        #expect(lines[3].hasPrefix("   └─ bmad.workflow.handoff.requested  "))
+        #expect(lines[4].hasPrefix("      └─ agent.handoff.accepted  "))
+        #expect(lines[5].hasPrefix("         └─ agent.letta.task.completed  "))
+        #expect(lines[4].contains("agent=letta-python-dev (agent-"))
+        #expect(lines[3].contains("to letta-python-dev: Draw the tree"))
+        #expect(run.errors.contains("[demo] accepted by a Letta agent"))
+        // The last line names the agent; remove it.
+        let last = try #require(lines.last)
+        #expect(last.hasSuffix(": agent.letta.task.completed"))
+        let sessionID = String(last.dropFirst("Letta agent ".count).prefix { $0 != ":" })
+        let letta = LettaClient(configuration: try .fromEnvironment(try Settings.load().values))
+        try await letta.deleteAgent(id: sessionID)
+    }
+
+    @Test func bbDemoHandoffFailsClearlyWhenTheAPIIsNotThere() throws {
+        let run = try Self.execute(Self.bb, ["demo", "handoff", "--api", "http://127.0.0.1:9", "--timeout", "5"])
+        #expect(run.status != 0)
+        #expect(run.errors.contains("the Event Store API at http://127.0.0.1:9 is not reachable"), "\(run.errors)")
+        #expect(run.output.isEmpty)
+    }
+}
