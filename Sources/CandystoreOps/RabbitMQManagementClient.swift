@@ -151,6 +151,14 @@ public struct RabbitMQManagementClient: Sendable {
         }
     }
 
+    /// Deletes an exchange (tests and operations); a missing exchange is not an error.
+    public func deleteExchange(named name: String) async throws {
+        let (status, data) = try await request(.DELETE, "/api/exchanges/\(escaped(vhost))/\(escaped(name))")
+        guard status == 204 || status == 404 || status == 200 else {
+            throw ManagementError(status: status, message: String(decoding: data, as: UTF8.self))
+        }
+    }
+
     /// Removes every ready message from a queue.
     public func purgeQueue(named name: String) async throws {
         let (status, data) = try await request(.DELETE, "/api/queues/\(escaped(vhost))/\(escaped(name))/contents")

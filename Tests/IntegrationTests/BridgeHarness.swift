@@ -154,17 +154,11 @@ struct BridgeHarness: Sendable {
                 case .kill:
                     tasks.cancelAll()
                     while (try? await tasks.next()) != nil {}
-                    // A killed process's TCP connection dies with it. A cancelled AMQPClient.run() (unlike a
-                    // graceful shutdown) leaves its connection open, so drop it from the broker's side. The
-                    // management API lists a new connection only after its next statistics round (~5 s).
-                    var closed = false
-                    try await waitUntil(timeout: .seconds(30), "the killed bridge's connection in the management API") {
-                        for connection in try await management.connections()
-                        where connection.clientProvidedName == connectionName {
-                            try await management.closeConnection(named: connection.name, reason: "bridge killed")
-                            closed = true
-                        }
-                        return closed
+                    // A killed process's TCP connection dies with it; a cancelled AMQPClient.run() closes its
+                    // connection too (channels first, so the unacknowledged handoff goes back to the queue). Wait
+                    // until the broker no longer lists it, so the next bridge sees the redelivery.
+                    try await waitUntil(timeout: .seconds(30), "the killed bridge's connection to close") {
+                        try await management.connections().allSatisfy { $0.clientProvidedName != connectionName }
                     }
                 }
                 return result

@@ -10,6 +10,9 @@ import Foundation
 /// exit — the child stays a zombie and `waitUntilExit()` never returns. It happened in the outage tests
 /// right after `scripts/dev start rabbitmq` (the script daemonises the broker and exits), and hung the run.
 /// Here the test itself polls `waitpid(pid, WNOHANG)`, which cannot miss an exit and never blocks a thread.
+/// The child also starts the way a shell would start it: no signal blocked, and SIGTERM, SIGINT, SIGQUIT, SIGPIPE,
+/// SIGCHLD, SIGUSR1/2 at their default disposition. (Children inherit the spawning thread's signal mask; a server
+/// started by a script from a test thread that blocks SIGTERM would otherwise ignore `stop`.)
 struct ChildProcess: Sendable {
     /// The child's process id.
     let pid: pid_t
@@ -21,8 +24,15 @@ struct ChildProcess: Sendable {
     /// Starts `executable` with `arguments`; the environment defaults to the test process's own.
     static func spawn(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-        currentDirectory: String? = nil
+        currentDirectory: String? = nil, standardOutput: String? = nil, standardError: String? = nil
     ) throws -> ChildProcess {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for (descriptor, path) in [(Int32(1), standardOutput), (Int32(2), standardError)] {
+            guard let path else { continue }
+            posix_spawn_file_actions_addopen(&actions, descriptor, path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        }
         // glibc's posix_spawn_file_actions_addchdir_np is not imported into Swift: a shell changes directory and
         // then execs the program (so the pid is the program's own and signals reach it).
         var command = [executable] + arguments
@@ -34,8 +44,19 @@ struct ChildProcess: Sendable {
         let environment = environment ?? ProcessInfo.processInfo.environment
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for pointer in envp { free(pointer) } }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        posix_spawnattr_setsigmask(&attributes, &mask)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGQUIT, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, command[0], nil, nil, argv, envp)
+        let result = posix_spawn(&pid, command[0], &actions, &attributes, argv, envp)
         guard result == 0 else {
             throw Failure(description: "cannot start \(executable): \(String(cString: strerror(result)))")
         }
@@ -52,6 +73,24 @@ struct ChildProcess: Sendable {
         guard status == .exited(0) else {
             throw Failure(description: "\(executable) \(arguments.joined(separator: " ")): \(status)")
         }
+    }
+
+    /// Runs `executable` to completion and returns how it ended with everything it wrote to stdout and stderr.
+    static func output(
+        _ executable: String, _ arguments: [String], currentDirectory: String? = nil
+    ) async throws -> (termination: Termination, output: String, errors: String) {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("child-\(UUID().uuidString)").path
+        defer {
+            try? FileManager.default.removeItem(atPath: base + ".out")
+            try? FileManager.default.removeItem(atPath: base + ".err")
+        }
+        let child = try spawn(
+            executable, arguments, currentDirectory: currentDirectory, standardOutput: base + ".out",
+            standardError: base + ".err")
+        let termination = try await child.wait()
+        let output = (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? ""
+        let errors = (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? ""
+        return (termination, output, errors)
     }
 
     /// How a child ended.

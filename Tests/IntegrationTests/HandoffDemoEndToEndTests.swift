@@ -10,28 +10,20 @@ extension EndToEndIntegrationTests {
     static var bb: String { repository.appendingPathComponent(".build/debug/bb").path }
 
     /// Runs a program from the repository root; returns its exit status, standard output and standard error.
-    static func execute(_ executable: String, _ arguments: [String]) throws -> (
+    static func execute(_ executable: String, _ arguments: [String]) async throws -> (
         status: Int32, output: String, errors: String
     ) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = repository
-        let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("bb-demo-\(UUID()).err")
-        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: errorFile) }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = try FileHandle(forWritingTo: errorFile)
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let errors = (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self), errors)
+        let run = try await ChildProcess.output(executable, arguments, currentDirectory: repository.path)
+        let status: Int32 =
+            switch run.termination {
+            case .exited(let code): code
+            case .signalled(let signal): 128 + signal
+            }
+        return (status, run.output, run.errors)
     }
 
     @Test func bbDemoHandoffRunsTheWorkflowAndReturnsItsCausationTree() async throws {
-        let run = try Self.execute(Self.bb, ["demo", "handoff", "--json", "--timeout", "90"])
+        let run = try await Self.execute(Self.bb, ["demo", "handoff", "--json", "--timeout", "90"])
         try #require(run.status == 0, "bb demo handoff failed: \(run.errors)")
         let result = try JSONValue(parsing: Array(run.output.utf8))
         let events = try #require(result["events"])
@@ -87,7 +79,7 @@ extension EndToEndIntegrationTests {
     }
 
     @Test func bbDemoHandoffDrawsTheTree() async throws {
-        let run = try Self.execute(Self.bb, ["demo", "handoff", "--timeout", "90", "--task", "Draw the tree"])
+        let run = try await Self.execute(Self.bb, ["demo", "handoff", "--timeout", "90", "--task", "Draw the tree"])
         try #require(run.status == 0, "bb demo handoff failed: \(run.errors)")
         let lines = run.output.split(separator: "\n").map(String.init)
         try #require(lines.count == 7, "output:\n\(run.output)")
@@ -108,8 +100,8 @@ extension EndToEndIntegrationTests {
         try await letta.deleteAgent(id: sessionID)
     }
 
-    @Test func bbDemoHandoffFailsClearlyWhenTheAPIIsNotThere() throws {
-        let run = try Self.execute(Self.bb, ["demo", "handoff", "--api", "http://127.0.0.1:9", "--timeout", "5"])
+    @Test func bbDemoHandoffFailsClearlyWhenTheAPIIsNotThere() async throws {
+        let run = try await Self.execute(Self.bb, ["demo", "handoff", "--api", "http://127.0.0.1:9", "--timeout", "5"])
         #expect(run.status != 0)
         #expect(run.errors.contains("the Event Store API at http://127.0.0.1:9 is not reachable"), "\(run.errors)")
         #expect(run.output.isEmpty)

@@ -20,9 +20,7 @@ import Testing
 
     /// Runs `scripts/letta <action>`; throws when it fails.
     static func letta(_ action: String) async throws {
-        let script = repository.appendingPathComponent("scripts/letta").path
-        let status = try await CleanSpawn.run(script, [action])
-        guard status == 0 else { throw ManagerOutageTests.OutageError("\(script) \(action) exited \(status)") }
+        try await ChildProcess.run(repository.appendingPathComponent("scripts/letta").path, [action])
     }
 
     /// Stops Letta, runs `body`, and starts Letta again, also when `body` throws.
@@ -84,46 +82,5 @@ import Testing
             #expect(try await harness.drain(harness.topology.lettaDeadLetterQueueName).isEmpty)
             #expect(try await harness.readyCount(harness.topology.lettaQueueName) == 0)
         }
-    }
-}
-
-/// Runs a program the way a shell would: all signals unblocked and SIGTERM, SIGINT, SIGQUIT, SIGPIPE, SIGCHLD at
-/// their default disposition, stdout and stderr inherited.
-///
-/// Foundation's `Process` hands the test thread's blocked signal mask on to the child, so daemons started from
-/// it (the Letta server, by `scripts/letta start`) ignore SIGTERM; and on Linux its `waitUntilExit()` was seen
-/// to hang with the script already exited. This uses `posix_spawn` and polls `waitpid`.
-enum CleanSpawn {
-    static func run(_ executable: String, _ arguments: [String]) async throws -> Int32 {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        posix_spawnattr_setsigmask(&attributes, &mask)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGQUIT, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid = pid_t()
-        let spawned = posix_spawn(&pid, executable, nil, &attributes, argv, environ)
-        guard spawned == 0 else {
-            throw ManagerOutageTests.OutageError("posix_spawn \(executable): \(String(cString: strerror(spawned)))")
-        }
-        var status: Int32 = 0
-        while true {
-            let result = waitpid(pid, &status, WNOHANG)
-            if result == pid { break }
-            if result == -1 && errno != EINTR {
-                throw ManagerOutageTests.OutageError("waitpid \(executable): \(String(cString: strerror(errno)))")
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        // WIFEXITED / WEXITSTATUS; a signal-terminated child reports 128 + the signal, as a shell does.
-        return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 }

@@ -58,6 +58,8 @@ struct ManagerHarness: Sendable {
 
     func removeTopology() async {
         for queue in topology.queues { try? await management.deleteQueue(named: queue.name) }
+        try? await management.deleteExchange(named: topology.exchange)
+        try? await management.deleteExchange(named: topology.deadLetterExchange)
     }
 
     /// A manager configuration for this harness's queues (small batches keep tests quick).
