@@ -90,20 +90,35 @@ struct ProjectionRunner {
     }
 
     /// Workflows first: a session row references its workflow row.
+    ///
+    /// For a write (`.keys`), workflows whose new events all come after what their row already holds are appended
+    /// to (``ProjectionSQL/workflowsAppend``); only the others are recomputed from all their events. The result is
+    /// the same either way (see there); the append keeps the cost of a batch independent of workflow length.
     private func runBoth(_ scope: ProjectionSQL.Scope, keys: ProjectionKeys) async throws {
-        var workflowBinds = PostgresBindings()
-        var sessionBinds = PostgresBindings()
-        if case .keys = scope {
-            workflowBinds.append(Array(keys.workflows.keys))
+        if scope == .all {
+            try await connection.query(PostgresQuery(unsafeSQL: ProjectionSQL.workflows(.all)), logger: logger)
+            try await connection.query(PostgresQuery(unsafeSQL: ProjectionSQL.sessions(.all)), logger: logger)
+            return
+        }
+        if !keys.workflows.isEmpty {
+            var remaining = Set(keys.workflows.keys)
+            var appendBinds = PostgresBindings()
+            appendBinds.append(keys.workflows.values.flatMap { $0 })
+            let appended = try await connection.query(
+                PostgresQuery(unsafeSQL: ProjectionSQL.workflowsAppend, binds: appendBinds), logger: logger)
+            for try await workflowID in appended.decode(UUID.self) { remaining.remove(workflowID) }
+            if !remaining.isEmpty {
+                var binds = PostgresBindings()
+                binds.append(Array(remaining))
+                try await connection.query(
+                    PostgresQuery(unsafeSQL: ProjectionSQL.workflows(.keys), binds: binds), logger: logger)
+            }
+        }
+        if !keys.sessions.isEmpty {
+            var sessionBinds = PostgresBindings()
             sessionBinds.append(Array(keys.sessions.keys))
-        }
-        if scope == .all || !keys.workflows.isEmpty {
             try await connection.query(
-                PostgresQuery(unsafeSQL: ProjectionSQL.workflows(scope), binds: workflowBinds), logger: logger)
-        }
-        if scope == .all || !keys.sessions.isEmpty {
-            try await connection.query(
-                PostgresQuery(unsafeSQL: ProjectionSQL.sessions(scope), binds: sessionBinds), logger: logger)
+                PostgresQuery(unsafeSQL: ProjectionSQL.sessions(.keys), binds: sessionBinds), logger: logger)
         }
     }
 

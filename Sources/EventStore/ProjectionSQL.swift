@@ -146,6 +146,97 @@ enum ProjectionSQL {
             """
     }
 
+    /// Appends newly stored events to existing `workflow_state` rows, without reading the workflows' older events.
+    ///
+    /// `$1` is the `uuid[]` of the events just stored. A workflow qualifies when its row exists, every new event of
+    /// it is strictly newer than the row's `updated_at` (the newest event projected so far), and none of them is a
+    /// `bmad.workflow.started` (it sets the earliest-event columns) or a `bmad.workflow.handoff.requested` (an
+    /// already projected acceptance may take its `to_agent` from it). For such a workflow the full recompute of
+    /// ``workflows(_:)`` would list the old events first and the new ones after them, so appending gives the very
+    /// same row: histories and `correlation_ids` grow by the new entries in (timestamp, event id) order, `version`
+    /// by their count, and the newest-wins columns change only if a new event sets them. That is the common case
+    /// (events arrive roughly in order), and it costs O(new events) instead of O(all events of the workflow).
+    /// Returns the workflow ids it updated; the caller recomputes the other touched workflows in full.
+    static let workflowsAppend = """
+        WITH new AS (
+            SELECT e.workflow_id, e.event_id, e.event_type, e."timestamp" AS ts, e.payload, e.correlation_ids,
+                   e.agent_context
+            FROM events e WHERE e.event_id = ANY($1::uuid[]) AND e.workflow_id IS NOT NULL
+        ),
+        eligible AS (
+            SELECT n.workflow_id
+            FROM new n JOIN workflow_state w ON w.workflow_id = n.workflow_id
+            GROUP BY n.workflow_id, w.updated_at
+            HAVING min(n.ts) > w.updated_at
+               AND bool_and(n.event_type NOT IN ('bmad.workflow.started', 'bmad.workflow.handoff.requested'))
+        ),
+        ev AS (SELECT * FROM new WHERE workflow_id IN (SELECT workflow_id FROM eligible)),
+        totals AS (
+            SELECT workflow_id, max(ts) AS last_ts, count(*) AS n, array_agg(event_id ORDER BY ts, event_id) AS ids
+            FROM ev GROUP BY workflow_id
+        ),
+        phase AS (
+            SELECT DISTINCT ON (workflow_id) workflow_id,
+                   coalesce(payload ->> 'next_phase', payload ->> 'phase') AS current_phase
+            FROM ev
+            WHERE event_type = 'bmad.workflow.phase.completed'
+              AND coalesce(payload ->> 'next_phase', payload ->> 'phase') IS NOT NULL
+            ORDER BY workflow_id, ts DESC, event_id DESC
+        ),
+        phases AS (
+            SELECT workflow_id,
+                   jsonb_agg(jsonb_build_object(
+                       'phase', payload -> 'phase', 'next_phase', payload -> 'next_phase',
+                       'from_agent', payload -> 'from_agent', 'summary', payload -> 'summary',
+                       'event_id', event_id, 'timestamp', \(wireTimestamp("ts")))
+                       ORDER BY ts, event_id) AS history
+            FROM ev WHERE event_type = 'bmad.workflow.phase.completed' GROUP BY workflow_id
+        ),
+        accepted AS (
+            SELECT a.workflow_id, a.event_id, a.ts, a.payload,
+                   coalesce(
+                       a.payload ->> 'to_agent',
+                       (SELECT r.payload ->> 'to_agent' FROM events r
+                        WHERE r.event_id = ANY(a.correlation_ids)
+                          AND r.event_type = 'bmad.workflow.handoff.requested'
+                        ORDER BY r."timestamp", r.event_id LIMIT 1),
+                       a.agent_context ->> 'name') AS to_agent
+            FROM ev a WHERE a.event_type = 'agent.handoff.accepted'
+        ),
+        handoffs AS (
+            SELECT workflow_id,
+                   jsonb_agg(jsonb_build_object(
+                       'from_agent', payload -> 'accepted_from', 'to_agent', to_agent,
+                       'session_id', payload -> 'session_id', 'event_id', event_id,
+                       'timestamp', \(wireTimestamp("ts")))
+                       ORDER BY ts, event_id) AS history,
+                   (array_agg(to_agent ORDER BY ts DESC, event_id DESC))[1] AS current_agent
+            FROM accepted GROUP BY workflow_id
+        ),
+        completed AS (
+            SELECT DISTINCT ON (workflow_id) workflow_id, ts, coalesce(payload ->> 'status', 'completed') AS status
+            FROM ev WHERE event_type = 'bmad.workflow.completed'
+            ORDER BY workflow_id, ts DESC, event_id DESC
+        )
+        UPDATE workflow_state AS w SET
+            current_phase = coalesce(left(p.current_phase, 50), w.current_phase),
+            current_agent = CASE WHEN h.workflow_id IS NULL THEN w.current_agent ELSE left(h.current_agent, 100) END,
+            status = coalesce(left(c.status, 20), w.status),
+            completed_at = CASE WHEN c.workflow_id IS NULL THEN w.completed_at ELSE c.ts END,
+            updated_at = t.last_ts,
+            phase_history = w.phase_history || coalesce(ph.history, '[]'::jsonb),
+            agent_handoffs = w.agent_handoffs || coalesce(h.history, '[]'::jsonb),
+            correlation_ids = w.correlation_ids || t.ids,
+            version = w.version + t.n
+        FROM totals t
+        LEFT JOIN phase p USING (workflow_id)
+        LEFT JOIN phases ph USING (workflow_id)
+        LEFT JOIN handoffs h USING (workflow_id)
+        LEFT JOIN completed c USING (workflow_id)
+        WHERE w.workflow_id = t.workflow_id
+        RETURNING w.workflow_id
+        """
+
     /// Recomputes `agent_sessions` rows (run after ``workflows(_:)``: the row references its workflow).
     ///
     /// | column | rule |
