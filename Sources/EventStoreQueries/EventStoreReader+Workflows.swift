@@ -28,8 +28,8 @@ public struct WorkflowQuery: Sendable, Hashable {
 
     /// Parses query parameters; throws `invalidParameter` naming the parameter.
     public init(parameters: [String: String]) throws(EventQueryError) {
-        projectName = try QueryParsing.text(parameters, "project")
-        if projectName == nil { projectName = try QueryParsing.text(parameters, "project_name") }
+        let alias = try QueryParsing.text(parameters, "project_name")
+        projectName = try QueryParsing.text(parameters, "project") ?? alias
         if let phase = parameters["phase"] {
             guard Self.phases.contains(phase) else {
                 throw .invalid("phase", "expected one of \(Self.phases.joined(separator: ", ")), got \"\(phase)\"")
