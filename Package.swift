@@ -234,6 +234,27 @@ let package = Package(
             exclude: ["run"],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "api-bench",
+            dependencies: [
+                "CandystoreAPI",
+                "CandystoreOps",
+                "EventStore",
+                "BloodbankModel",
+                "RedisClient",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "bench/api",
+            exclude: ["run"],
+            swiftSettings: swiftSettings
+        ),
         // MARK: Tests
         .target(
             name: "CandystoreTestSupport",

@@ -14,12 +14,15 @@ public struct APIError: HTTPResponseError, CustomStringConvertible, Sendable {
     public var code: String
     /// A sentence for humans; for a bad parameter it starts with the parameter's name.
     public var message: String
+    /// Extra response headers (`Allow` on a 405).
+    public var headers: HTTPFields
 
     /// Creates an error.
-    public init(_ status: HTTPResponse.Status, code: String, message: String) {
+    public init(_ status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers
     }
 
     /// A 404 for a missing resource.
@@ -52,7 +55,7 @@ public struct APIError: HTTPResponseError, CustomStringConvertible, Sendable {
 
     /// Builds the JSON response.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        JSONResponse.make(jsonValue, status: status)
+        JSONResponse.make(jsonValue, status: status, headers: headers)
     }
 
     /// `status code: message`.

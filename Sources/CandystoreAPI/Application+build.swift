@@ -52,12 +52,13 @@ func buildApplication(
 }
 
 func buildRouter(dependencies: APIDependencies) -> Router<BasicWebSocketRequestContext> {
-    let router = Router(context: BasicWebSocketRequestContext.self)
+    let router = Router(context: BasicWebSocketRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: MetricsMiddleware(registry: dependencies.registry))
     if !dependencies.configuration.corsOrigins.isEmpty {
         router.add(middleware: CORSListMiddleware(origins: dependencies.configuration.corsOrigins))
     }
     router.add(middleware: ErrorMiddleware())
+    router.add(middleware: MethodMiddleware(templates: OpenAPIDocument.paths))
     if let token = dependencies.configuration.token {
         router.add(middleware: AuthMiddleware(token: Array(token.utf8)))
     }

@@ -23,9 +23,12 @@ enum DocsPage {
         correlation_ids, agent_context, payload</code>) plus <code>position</code>: the gapless commit-order position,
         usable as a cursor (<code>after=</code>) for pages and for resuming the stream.</p>
         <p>Errors: <code>{"error":{"code":"invalid_parameter","message":"limit: must be between 1 and 1000, got 1001"}}</code>
-        with 400 (bad parameter, named in the message), 401 (token), 404 (unknown id or route), 422 (inconsistent
-        parameters), 503 (database down). When <code>API_TOKEN</code> is set, send
-        <code>Authorization: Bearer &lt;token&gt;</code> everywhere except <code>/health</code>.</p>
+        with 400 (bad parameter, named in the message), 401 (token), 404 (unknown id or route), 405 (a method other
+        than GET, HEAD or OPTIONS; see <code>Allow</code>), 422 (inconsistent parameters), 426 (plain HTTP on the
+        WebSocket stream), 503 (database down). When <code>API_TOKEN</code> is set, send
+        <code>Authorization: Bearer &lt;token&gt;</code> everywhere except <code>/health</code>. Query strings are
+        form-decoded (<code>+</code> is a space, as <code>URLSearchParams</code> sends it); booleans are
+        <code>true</code>/<code>false</code>.</p>
 
         <h2>Events</h2>
         <pre>GET /api/v1/events?workflow_id=&amp;correlation_id=&amp;event_type=bmad.workflow.*,agent.handoff.accepted

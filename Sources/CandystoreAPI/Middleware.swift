@@ -12,7 +12,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as APIError {
-            return JSONResponse.make(error.jsonValue, status: error.status)
+            return JSONResponse.make(error.jsonValue, status: error.status, headers: error.headers)
         } catch let error as EventQueryError {
             let apiError = APIError(error)
             if apiError.status.code >= 500 {
@@ -156,3 +156,43 @@ let requestDurationBuckets: [Duration] = [
     .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2),
     .seconds(5),
 ]
+
+/// Methods other than GET and HEAD (the router answers HEAD like GET, without a body) on the API's paths:
+/// `OPTIONS` gets `204` with `Allow`, anything else `405 Method Not Allowed` with `Allow` (RFC 9110). Without it
+/// the router would answer `404` for a path that exists. Unknown paths still get the router's `404`.
+struct MethodMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The route templates (`/api/v1/events/{event_id}`), split into segments.
+    let templates: [[Substring]]
+    /// The `Allow` header value of every path of this API.
+    static var allowed: String { "GET, HEAD, OPTIONS" }
+
+    init(templates: [String]) {
+        self.templates = templates.map { $0.split(separator: "/", omittingEmptySubsequences: false) }
+    }
+
+    /// Whether `path` matches a template (`{…}` segments match any non-empty segment).
+    func isKnown(_ path: String) -> Bool {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        return templates.contains { template in
+            template.count == segments.count
+                && zip(template, segments).allSatisfy { pattern, segment in
+                    pattern.hasPrefix("{") ? !segment.isEmpty : pattern == segment
+                }
+        }
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        guard request.method != .get, request.method != .head, isKnown(request.uri.path) else {
+            return try await next(request, context)
+        }
+        if request.method == .options {
+            return Response(status: .noContent, headers: [.allow: Self.allowed])
+        }
+        throw APIError(
+            .methodNotAllowed, code: "method_not_allowed",
+            message: "\(request.method) is not allowed on \(request.uri.path); use GET",
+            headers: [.allow: Self.allowed])
+    }
+}

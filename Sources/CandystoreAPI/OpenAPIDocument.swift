@@ -1,19 +1,39 @@
+import BloodbankModel
+
 /// The hand-written OpenAPI 3.1 description of every endpoint, served at `/openapi.json`.
 ///
 /// Kept as one literal so the document ships inside the binary; `OpenAPIDocumentTests` checks that it
-/// parses and lists every route the router registers.
+/// parses and lists every route the router registers, and `scripts/test contract` checks the running server
+/// against it with schemathesis.
 enum OpenAPIDocument {
+    /// The document as served: with the bearer requirement when `API_TOKEN` is set, without any security
+    /// requirement when it is not (so clients and contract tests see what the server really enforces).
+    static func served(requiresToken: Bool) -> [UInt8] {
+        guard !requiresToken else { return Array(json.utf8) }
+        // The literal is valid JSON (a unit test parses it), so this cannot fail.
+        guard case .object(var document)? = try? JSONValue(parsing: json) else { return Array(json.utf8) }
+        document["security"] = nil
+        return JSONValue.object(document).encodedBytes()
+    }
+
+    /// The path templates the document describes (`/api/v1/events/{event_id}`, …), in document order.
+    static let paths: [String] = {
+        guard case .object(let document)? = try? JSONValue(parsing: json) else { return [] }
+        return document["paths"]?.objectValue?.keys ?? []
+    }()
+
     static let json = #"""
         {
           "openapi": "3.1.0",
           "info": {
             "title": "Candystore Event Store API",
             "version": "1.0.0",
-            "description": "Queries over stored Bloodbank events, causation chains, workflow and session projections, and a live WebSocket stream. Every event carries its gapless commit-order `position`, the value for `after=`. Errors are `{\"error\":{\"code\",\"message\"}}`."
+            "description": "Queries over stored Bloodbank events, causation chains, workflow and session projections, and a live WebSocket stream. Every event carries its gapless commit-order `position`, the value for `after=`. Errors are `{\"error\":{\"code\",\"message\"}}`. Query parameters not listed for an operation are ignored. When the server runs without API_TOKEN, the served document declares no security requirement."
           },
           "servers": [
             {
-              "url": "http://127.0.0.1:8088"
+              "url": "/",
+              "description": "The server that serves this document."
             }
           ],
           "security": [
@@ -48,9 +68,10 @@ enum OpenAPIDocument {
                   {
                     "name": "event_type",
                     "in": "query",
-                    "description": "Comma-separated patterns; `*` matches any run of characters (`bmad.workflow.*`).",
+                    "description": "Comma-separated patterns (at most 50, no spaces): lowercase letters, digits, `.`, `_`, `-`, and `*` matching any run of characters (`bmad.workflow.*`). Empty = no filter.",
                     "schema": {
-                      "type": "string"
+                      "type": "string",
+                      "pattern": "^([a-z0-9._*-]{1,255}(,[a-z0-9._*-]{1,255}){0,49})?$"
                     }
                   },
                   {
@@ -94,7 +115,10 @@ enum OpenAPIDocument {
                     "in": "query",
                     "description": "agent_context.name or agent_context.instance_id.",
                     "schema": {
-                      "type": "string"
+                      "type": "string",
+                      "minLength": 1,
+                      "maxLength": 255,
+                      "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
                     }
                   },
                   {
@@ -115,7 +139,8 @@ enum OpenAPIDocument {
                     "schema": {
                       "type": "integer",
                       "minimum": 0,
-                      "default": 0
+                      "default": 0,
+                      "maximum": 1000000000
                     }
                   },
                   {
@@ -124,7 +149,9 @@ enum OpenAPIDocument {
                     "description": "Cursor: events after this position (before it with order=desc).",
                     "schema": {
                       "type": "integer",
-                      "minimum": 0
+                      "minimum": 0,
+                      "maximum": 9223372036854775807,
+                      "format": "int64"
                     }
                   },
                   {
@@ -234,7 +261,8 @@ enum OpenAPIDocument {
                       "type": "string",
                       "format": "uuid"
                     },
-                    "required": true
+                    "required": true,
+                    "example": "5eed0000-0000-4000-8000-000000000001"
                   }
                 ],
                 "responses": {
@@ -304,7 +332,8 @@ enum OpenAPIDocument {
                       "type": "string",
                       "format": "uuid"
                     },
-                    "required": true
+                    "required": true,
+                    "example": "5eed0000-0000-4000-8000-000000000001"
                   },
                   {
                     "name": "format",
@@ -409,7 +438,8 @@ enum OpenAPIDocument {
                       "type": "string",
                       "format": "uuid"
                     },
-                    "required": true
+                    "required": true,
+                    "example": "5eed0000-0000-4000-8000-000000000001"
                   },
                   {
                     "name": "format",
@@ -510,9 +540,10 @@ enum OpenAPIDocument {
                   {
                     "name": "event_type",
                     "in": "query",
-                    "description": "Comma-separated patterns with `*`.",
+                    "description": "Comma-separated patterns (at most 50, no spaces): lowercase letters, digits, `.`, `_`, `-`, and `*` matching any run of characters (`bmad.workflow.*`). Empty = no filter.",
                     "schema": {
-                      "type": "string"
+                      "type": "string",
+                      "pattern": "^([a-z0-9._*-]{1,255}(,[a-z0-9._*-]{1,255}){0,49})?$"
                     }
                   },
                   {
@@ -530,7 +561,9 @@ enum OpenAPIDocument {
                     "description": "Resume after this position.",
                     "schema": {
                       "type": "integer",
-                      "minimum": 0
+                      "minimum": 0,
+                      "maximum": 9223372036854775807,
+                      "format": "int64"
                     }
                   },
                   {
@@ -565,6 +598,16 @@ enum OpenAPIDocument {
                         }
                       }
                     }
+                  },
+                  "426": {
+                    "description": "A plain HTTP request without a WebSocket upgrade (`Upgrade: websocket`).",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Error"
+                        }
+                      }
+                    }
                   }
                 }
               }
@@ -579,7 +622,21 @@ enum OpenAPIDocument {
                     "in": "query",
                     "description": "Project name (alias project_name).",
                     "schema": {
-                      "type": "string"
+                      "type": "string",
+                      "minLength": 1,
+                      "maxLength": 255,
+                      "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+                    }
+                  },
+                  {
+                    "name": "project_name",
+                    "in": "query",
+                    "description": "Alias of project.",
+                    "schema": {
+                      "type": "string",
+                      "minLength": 1,
+                      "maxLength": 255,
+                      "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
                     }
                   },
                   {
@@ -636,7 +693,8 @@ enum OpenAPIDocument {
                     "schema": {
                       "type": "integer",
                       "minimum": 0,
-                      "default": 0
+                      "default": 0,
+                      "maximum": 1000000000
                     }
                   },
                   {
@@ -723,7 +781,8 @@ enum OpenAPIDocument {
                       "type": "string",
                       "format": "uuid"
                     },
-                    "required": true
+                    "required": true,
+                    "example": "5eed0000-0000-4000-8000-00000000f001"
                   }
                 ],
                 "responses": {
@@ -733,6 +792,21 @@ enum OpenAPIDocument {
                       "application/json": {
                         "schema": {
                           "$ref": "#/components/schemas/Workflow"
+                        }
+                      }
+                    },
+                    "links": {
+                      "GetFirstHandoffSession": {
+                        "operationId": "getSession",
+                        "parameters": {
+                          "session_id": "$response.body#/agent_handoffs/0/session_id"
+                        },
+                        "description": "The agent session of the workflow's first accepted handoff."
+                      },
+                      "GetTimeline": {
+                        "operationId": "getWorkflowTimeline",
+                        "parameters": {
+                          "workflow_id": "$response.body#/workflow_id"
                         }
                       }
                     }
@@ -793,7 +867,8 @@ enum OpenAPIDocument {
                       "type": "string",
                       "format": "uuid"
                     },
-                    "required": true
+                    "required": true,
+                    "example": "5eed0000-0000-4000-8000-00000000f001"
                   },
                   {
                     "name": "limit",
@@ -869,11 +944,15 @@ enum OpenAPIDocument {
                   {
                     "name": "session_id",
                     "in": "path",
-                    "description": "Letta agent id `agent-<uuid>`, the bare UUID, or another Letta id.",
+                    "description": "Letta agent id `agent-<uuid>`, the bare UUID, or another Letta id (1 to 255 characters, no control characters).",
                     "schema": {
-                      "type": "string"
+                      "type": "string",
+                      "minLength": 1,
+                      "maxLength": 255,
+                      "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
                     },
-                    "required": true
+                    "required": true,
+                    "example": "agent-5eed0000-0000-4000-8000-00000000a001"
                   }
                 ],
                 "responses": {
@@ -883,6 +962,14 @@ enum OpenAPIDocument {
                       "application/json": {
                         "schema": {
                           "$ref": "#/components/schemas/Session"
+                        }
+                      }
+                    },
+                    "links": {
+                      "ListSessionEvents": {
+                        "operationId": "listSessionEvents",
+                        "parameters": {
+                          "session_id": "$request.path.session_id"
                         }
                       }
                     }
@@ -938,11 +1025,15 @@ enum OpenAPIDocument {
                   {
                     "name": "session_id",
                     "in": "path",
-                    "description": "Letta agent id `agent-<uuid>`, the bare UUID, or another Letta id.",
+                    "description": "Letta agent id `agent-<uuid>`, the bare UUID, or another Letta id (1 to 255 characters, no control characters).",
                     "schema": {
-                      "type": "string"
+                      "type": "string",
+                      "minLength": 1,
+                      "maxLength": 255,
+                      "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
                     },
-                    "required": true
+                    "required": true,
+                    "example": "agent-5eed0000-0000-4000-8000-00000000a001"
                   },
                   {
                     "name": "limit",
@@ -962,7 +1053,8 @@ enum OpenAPIDocument {
                     "schema": {
                       "type": "integer",
                       "minimum": 0,
-                      "default": 0
+                      "default": 0,
+                      "maximum": 1000000000
                     }
                   },
                   {
@@ -971,7 +1063,9 @@ enum OpenAPIDocument {
                     "description": "Only events after this position.",
                     "schema": {
                       "type": "integer",
-                      "minimum": 0
+                      "minimum": 0,
+                      "maximum": 9223372036854775807,
+                      "format": "int64"
                     }
                   }
                 ],

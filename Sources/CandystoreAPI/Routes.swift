@@ -20,11 +20,62 @@ struct APIDependencies: Sendable {
 extension Request {
     /// Query parameters as a dictionary; the first occurrence of a name wins.
     var parameters: [String: String] {
-        var result: [String: String] = [:]
-        for (key, value) in uri.queryParameters where result[String(key)] == nil {
-            result[String(key)] = String(value)
+        get throws {
+            var result: [String: String] = [:]
+            for (key, value) in try QueryString.pairs(uri.query) where result[key] == nil { result[key] = value }
+            return result
+        }
+    }
+}
+
+/// Query-string decoding as browsers encode it (`application/x-www-form-urlencoded`, what `URLSearchParams`
+/// produces): `+` is a space, `%XX` a byte, and the bytes must be UTF-8. Hummingbird's own
+/// `uri.queryParameters` keeps `+` and silently passes malformed escapes through; this rejects them.
+enum QueryString {
+    /// Name/value pairs in order; throws a 400 naming the parameter whose encoding is malformed.
+    static func pairs(_ query: String?) throws(APIError) -> [(String, String)] {
+        guard let query, !query.isEmpty else { return [] }
+        var result: [(String, String)] = []
+        for item in query.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let parts = item.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = decode(parts[0]) else {
+                throw APIError.invalidParameter("query", "a parameter name is not valid percent-encoded UTF-8")
+            }
+            guard let value = parts.count > 1 ? decode(parts[1]) : "" else {
+                throw APIError.invalidParameter(name, "not valid percent-encoded UTF-8")
+            }
+            result.append((name, value))
         }
         return result
+    }
+
+    /// Decodes one component: `+` → space, `%XX` → byte; `nil` for a malformed escape or bytes that are not
+    /// UTF-8.
+    static func decode(_ component: some Collection<UInt8>) -> String? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(component.count)
+        var iterator = component.makeIterator()
+        while let byte = iterator.next() {
+            switch byte {
+            case UInt8(ascii: "+"): bytes.append(UInt8(ascii: " "))
+            case UInt8(ascii: "%"):
+                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                    return nil
+                }
+                bytes.append(high << 4 | low)
+            default: bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 }
 
@@ -36,13 +87,12 @@ func queryEscape(_ text: String) -> String {
 }
 
 /// `path?name=value&…` with `replacing` applied and `removing` dropped, keeping the other parameters' order.
-func link(path: String, request: Request, replacing: [String: String], removing: Set<String>) -> String {
+func link(path: String, request: Request, replacing: [String: String], removing: Set<String>) throws -> String {
     var items: [(String, String)] = []
     var seen = Set<String>()
-    for (key, value) in request.uri.queryParameters {
-        let name = String(key)
+    for (name, value) in try QueryString.pairs(request.uri.query) {
         guard !removing.contains(name), replacing[name] == nil, seen.insert(name).inserted else { continue }
-        items.append((name, String(value)))
+        items.append((name, value))
     }
     for (name, value) in replacing.sorted(by: { $0.key < $1.key }) { items.append((name, value)) }
     return path + "?" + items.map { "\(queryEscape($0.0))=\(queryEscape($0.1))" }.joined(separator: "&")
@@ -73,7 +123,7 @@ func addRoutes<Context: WebSocketRequestContext>(to router: Router<Context>, dep
         var headers: HTTPFields = [:]
         if let total = page.totalCount { headers[.xTotalCount] = String(total) }
         if let nextAfter = page.nextAfter {
-            let next = link(
+            let next = try link(
                 path: "/api/v1/events", request: request, replacing: ["after": String(nextAfter)],
                 removing: ["offset"])
             headers[.link] = "<\(next)>; rel=\"next\""
@@ -92,7 +142,7 @@ func addRoutes<Context: WebSocketRequestContext>(to router: Router<Context>, dep
     for direction in ["descendants", "ancestors"] {
         router.get("/api/v1/events/:event_id/\(direction)") { request, context -> Response in
             let id = try parseUUID(context.parameters.get("event_id"), name: "event_id")
-            let parameters = request.parameters
+            let parameters = try request.parameters
             let format = parameters["format"] ?? "tree"
             guard ["tree", "flat", "graph"].contains(format) else {
                 throw APIError.invalidParameter("format", "expected tree, flat or graph, got \"\(format)\"")
@@ -120,7 +170,7 @@ func addRoutes<Context: WebSocketRequestContext>(to router: Router<Context>, dep
         var headers: HTTPFields = [:]
         if let total = page.totalCount { headers[.xTotalCount] = String(total) }
         if page.hasMore {
-            let next = link(
+            let next = try link(
                 path: "/api/v1/workflows", request: request,
                 replacing: ["offset": String(query.offset + query.limit)], removing: [])
             headers[.link] = "<\(next)>; rel=\"next\""
@@ -138,7 +188,7 @@ func addRoutes<Context: WebSocketRequestContext>(to router: Router<Context>, dep
 
     router.get("/api/v1/workflows/:workflow_id/timeline") { request, context -> Response in
         let id = try parseUUID(context.parameters.get("workflow_id"), name: "workflow_id")
-        let limit = try QueryParsing.limit(request.parameters, default: EventQuery.maximumLimit, maximum: 10_000)
+        let limit = try QueryParsing.limit(try request.parameters, default: EventQuery.maximumLimit, maximum: 10_000)
         guard let entries = try await reader.timeline(workflowID: id, limit: limit) else {
             throw APIError.notFound("workflow \(BloodbankUUID.format(id)) not found")
         }
@@ -159,7 +209,7 @@ func addRoutes<Context: WebSocketRequestContext>(to router: Router<Context>, dep
 
     router.get("/api/v1/sessions/:session_id/events") { request, context -> Response in
         let id = try sessionID(context.parameters.get("session_id"))
-        let parameters = request.parameters
+        let parameters = try request.parameters
         let limit = try QueryParsing.limit(
             parameters, default: EventQuery.defaultLimit, maximum: EventQuery.maximumLimit)
         let offset = try QueryParsing.integer(parameters, "offset", range: 0...1_000_000_000) ?? 0
@@ -182,13 +232,20 @@ func addRoutes<Context: WebSocketRequestContext>(to router: Router<Context>, dep
     router.ws(
         "/api/v1/events/stream",
         shouldUpgrade: { request, _ in
-            let parameters = request.parameters
+            let parameters = try request.parameters
             _ = try EventStreamFilter(parameters: parameters)
             _ = try QueryParsing.position(parameters, "after")
+            // A plain GET reaches this handler too; without this it would get an empty 200.
+            guard request.headers[.upgrade]?.lowercased().contains("websocket") == true else {
+                throw APIError(
+                    .upgradeRequired, code: "upgrade_required",
+                    message: "this endpoint is a WebSocket stream: connect with Upgrade: websocket",
+                    headers: [.upgrade: "websocket", .connection: "Upgrade"])
+            }
             return .upgrade([:])
         },
         onUpgrade: { inbound, outbound, context in
-            let parameters = context.request.parameters
+            let parameters = try context.request.parameters
             let filter = try EventStreamFilter(parameters: parameters)
             let after = try QueryParsing.position(parameters, "after")
             let session = StreamSession(
@@ -240,8 +297,9 @@ func addRoutes<Context: WebSocketRequestContext>(to router: Router<Context>, dep
             status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
     }
 
+    let openAPIDocument = OpenAPIDocument.served(requiresToken: configuration.token != nil)
     router.get("/openapi.json") { _, _ -> Response in
-        JSONResponse.make(bytes: Array(OpenAPIDocument.json.utf8))
+        JSONResponse.make(bytes: openAPIDocument)
     }
 
     router.get("/docs") { _, _ -> Response in

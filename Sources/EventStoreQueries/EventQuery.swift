@@ -90,8 +90,9 @@ public enum QueryParsing {
         return uuid
     }
 
-    /// Free text of 1 to 255 characters without control characters (PostgreSQL rejects U+0000, and such a
-    /// value is never a real agent, project or session name).
+    /// Free text of 1 to 255 characters (Unicode scalars, as JSON Schema's `maxLength` and PostgreSQL's
+    /// `varchar(255)` count them) without control characters (PostgreSQL rejects U+0000, and such a value is
+    /// never a real agent, project or session name).
     public static func text(_ parameters: [String: String], _ name: String) throws(EventQueryError) -> String? {
         guard let text = parameters[name] else { return nil }
         return try validText(text, name)
@@ -99,8 +100,9 @@ public enum QueryParsing {
 
     /// Validates free text from a query or path parameter (see ``text(_:_:)``).
     public static func validText(_ text: String, _ name: String) throws(EventQueryError) -> String {
-        guard !text.isEmpty, text.utf8.count <= 255 else {
-            throw .invalid(name, "expected 1 to 255 characters, got \(text.utf8.count)")
+        let length = text.unicodeScalars.count
+        guard (1...255).contains(length) else {
+            throw .invalid(name, "expected 1 to 255 characters, got \(length)")
         }
         guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw .invalid(name, "must not contain control characters")
@@ -108,26 +110,33 @@ public enum QueryParsing {
         return text
     }
 
-    /// An ISO 8601 timestamp (the envelope parser's rules; naive means UTC), under `name` or `alias`.
+    /// An ISO 8601 timestamp (the envelope parser's rules; naive means UTC), under `name` or `alias`. Both are
+    /// validated when both are given; `name` wins.
     public static func timestamp(
         _ parameters: [String: String], _ name: String, alias: String? = nil
     ) throws(EventQueryError) -> EventTimestamp? {
-        let used: String
-        let text: String
-        if let value = parameters[name] {
-            used = name
-            text = value
-        } else if let alias, let value = parameters[alias] {
-            used = alias
-            text = value
-        } else {
-            return nil
-        }
+        let aliased = try alias.flatMap { alias throws(EventQueryError) in try timestamp(parameters, alias) }
+        guard let text = parameters[name] else { return aliased }
         switch EventTimestamp.parse(text) {
         case .success(let timestamp): return timestamp
         case .failure(let error):
-            throw .invalid(used, "expected an ISO 8601 timestamp such as 2026-01-11T14:30:00Z (\(error.reason))")
+            // `+02:00` typed into a URL unencoded arrives as ` 02:00` (form decoding turns `+` into a space).
+            if let repaired = repairedOffset(text), case .success(let timestamp) = EventTimestamp.parse(repaired) {
+                return timestamp
+            }
+            throw .invalid(name, "expected an ISO 8601 timestamp such as 2026-01-11T14:30:00Z (\(error.reason))")
         }
+    }
+
+    /// `…T14:30:00 02:00` → `…T14:30:00+02:00`: the one place a space can stand for an unencoded `+`.
+    static func repairedOffset(_ text: String) -> String? {
+        let bytes = Array(text.utf8)
+        guard bytes.count > 6, bytes.filter({ $0 == UInt8(ascii: " ") }).count == 1,
+            bytes[bytes.count - 6] == UInt8(ascii: " "), bytes[bytes.count - 3] == UInt8(ascii: ":")
+        else { return nil }
+        var repaired = bytes
+        repaired[bytes.count - 6] = UInt8(ascii: "+")
+        return String(decoding: repaired, as: UTF8.self)
     }
 
     /// An integer within `range`.
@@ -158,21 +167,22 @@ public enum QueryParsing {
         return value
     }
 
-    /// `order=asc|desc`.
+    /// `order=asc|desc` (lowercase, as documented).
     public static func order(_ parameters: [String: String]) throws(EventQueryError) -> SortOrder {
         guard let text = parameters["order"] else { return .ascending }
-        guard let order = SortOrder(rawValue: text.lowercased()) else {
+        guard let order = SortOrder(rawValue: text) else {
             throw .invalid("order", "expected asc or desc, got \"\(text)\"")
         }
         return order
     }
 
-    /// `true|false|1|0`.
+    /// `true|false`, exactly (the documented JSON Schema boolean; `1`, `yes` or `True` are errors, so a
+    /// client never gets a different answer than the one it asked for).
     public static func bool(_ parameters: [String: String], _ name: String) throws(EventQueryError) -> Bool? {
         guard let text = parameters[name] else { return nil }
-        switch text.lowercased() {
-        case "true", "1", "yes": return true
-        case "false", "0", "no": return false
+        switch text {
+        case "true": return true
+        case "false": return false
         default: throw .invalid(name, "expected true or false, got \"\(text)\"")
         }
     }

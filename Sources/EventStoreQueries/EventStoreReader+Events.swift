@@ -11,7 +11,7 @@ extension EventStoreReader {
     /// varchar_pattern_ops, position)`, times → `("timestamp")`, `agent` → the 0003 expression indexes, and
     /// the cursor/order → `position`.
     public func events(matching query: EventQuery) async throws -> EventPage {
-        let (sql, bindings) = Self.listSQL(query)
+        let (sql, bindings) = Self.listSQL(query, sortMatches: try await isNarrowTimeRange(query))
         let rows = try await rows(sql, bindings)
         let events = try rows.map(EventSQL.row)
         var total: Int64?
@@ -62,12 +62,59 @@ extension EventStoreReader {
         return try await rows(sql, builder.bindings).map(EventSQL.row)
     }
 
-    /// The SQL for a page; `internal` so tests can EXPLAIN exactly what runs.
-    static func listSQL(_ query: EventQuery) -> (String, PostgresBindings) {
+    /// Matching rows up to which a time-range page is read through the timestamp index and sorted.
+    static let narrowTimeRangeRows = 50_000
+
+    /// Whether `query` has a time range that matches fewer than ``narrowTimeRangeRows`` events (a bounded
+    /// count on the best index, a few milliseconds at most).
+    ///
+    /// Why: for `timestamp` ranges with `ORDER BY position LIMIT n`, PostgreSQL assumes the matches are spread
+    /// evenly over positions and walks the position index, filtering. But timestamps follow positions, so the
+    /// matches sit together, possibly a million positions in: on 1,000,000 events a one-hour window took
+    /// 0.5–1 s that way (bench/api). A narrow range is therefore read through the timestamp index and sorted.
+    func isNarrowTimeRange(_ query: EventQuery) async throws -> Bool {
+        guard query.startTime != nil || query.endTime != nil else { return false }
         var builder = SQLBuilder()
-        addFilters(query, to: &builder)
+        Self.addFilters(query, to: &builder)
+        let cap = builder.bind(Int64(Self.narrowTimeRangeRows))
+        let rows = try await rows(
+            "SELECT count(*)::int8 FROM (SELECT 1 FROM events\(builder.whereClause) LIMIT \(cap)) AS matches",
+            builder.bindings)
+        return try decode(rows.first, as: Int64.self) ?? 0 < Self.narrowTimeRangeRows
+    }
+
+    /// The SQL for a page; `internal` so tests can EXPLAIN exactly what runs.
+    ///
+    /// - `sortMatches`: order by `position + 0`, which the position index cannot provide, so the planner reads
+    ///   the matches through the filters' own indexes and sorts them (see ``isNarrowTimeRange(_:)``).
+    /// - An `agent` filter is a `UNION` of two branches, one per expression index (`agent_context ->> 'name'`,
+    ///   `->> 'instance_id'`, each with `position`), each already in position order with its own `LIMIT`: an
+    ///   `OR` made the planner walk the position index expecting frequent matches, which for an instance id
+    ///   (a handful of events) meant reading all 1,000,000 rows (0.6 s, bench/api).
+    static func listSQL(_ query: EventQuery, sortMatches: Bool = false) -> (String, PostgresBindings) {
+        var builder = SQLBuilder()
         let direction = query.order == .ascending ? "ASC" : "DESC"
-        var sql = "SELECT \(EventSQL.columns()) FROM events\(builder.whereClause) ORDER BY position \(direction)"
+        let orderKey = sortMatches ? "position + 0" : "position"
+        if let agent = query.agent {
+            var others = query
+            others.agent = nil
+            addFilters(others, to: &builder)
+            let placeholder = builder.bind(agent)
+            let rest = builder.conditions.map { " AND " + $0 }.joined()
+            let window = builder.bind(Int64(query.limit + query.offset))
+            let branches = ["name", "instance_id"].map { key in
+                "(SELECT position FROM events WHERE agent_context IS NOT NULL AND (agent_context ->> '\(key)') = "
+                    + "\(placeholder)\(rest) ORDER BY \(orderKey) \(direction) LIMIT \(window))"
+            }
+            var page = "SELECT position FROM (\(branches.joined(separator: " UNION "))) AS matches"
+            page += " ORDER BY position \(direction) LIMIT \(builder.bind(Int64(query.limit)))"
+            if query.offset > 0 { page += " OFFSET \(builder.bind(Int64(query.offset)))" }
+            let sql =
+                "SELECT \(EventSQL.columns()) FROM events WHERE position = ANY(ARRAY(\(page))) ORDER BY position \(direction)"
+            return (sql, builder.bindings)
+        }
+        addFilters(query, to: &builder)
+        var sql = "SELECT \(EventSQL.columns()) FROM events\(builder.whereClause) ORDER BY \(orderKey) \(direction)"
         sql += " LIMIT \(builder.bind(Int64(query.limit)))"
         if query.offset > 0 { sql += " OFFSET \(builder.bind(Int64(query.offset)))" }
         return (sql, builder.bindings)

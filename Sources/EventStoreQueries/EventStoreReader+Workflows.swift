@@ -28,8 +28,8 @@ public struct WorkflowQuery: Sendable, Hashable {
 
     /// Parses query parameters; throws `invalidParameter` naming the parameter.
     public init(parameters: [String: String]) throws(EventQueryError) {
-        projectName = try QueryParsing.text(parameters, "project")
-        if projectName == nil { projectName = try QueryParsing.text(parameters, "project_name") }
+        let alias = try QueryParsing.text(parameters, "project_name")
+        projectName = try QueryParsing.text(parameters, "project") ?? alias
         if let phase = parameters["phase"] {
             guard Self.phases.contains(phase) else {
                 throw .invalid("phase", "expected one of \(Self.phases.joined(separator: ", ")), got \"\(phase)\"")
@@ -220,15 +220,31 @@ extension EventStoreReader {
         guard let session = try await sessionRow(id: id) else { return nil }
         var names = ["agent-" + BloodbankUUID.format(session.uuid), BloodbankUUID.format(session.uuid)]
         if let instance = session.instanceID, !names.contains(instance) { names.append(instance) }
+        let (sql, bindings) = Self.sessionEventsSQL(names: names, limit: limit, offset: offset, after: after)
+        return try await rows(sql, bindings).map(EventSQL.row)
+    }
+
+    /// A `UNION` of one branch per index (`payload ->> 'session_id'`, `agent_context ->> 'instance_id'`), each
+    /// in position order with its own `LIMIT`: with an `OR`, PostgreSQL walked the position index and read
+    /// every row for a session's dozen events (0.6 s on 1,000,000 events, bench/api).
+    static func sessionEventsSQL(names: [String], limit: Int, offset: Int, after: Int64?) -> (String, PostgresBindings)
+    {
         var builder = SQLBuilder()
-        let placeholder = builder.bind(names)
-        builder.conditions.append(
-            "((payload ->> 'session_id') = ANY(\(placeholder)) OR (agent_context ->> 'instance_id') = ANY(\(placeholder)))"
-        )
-        if let after { builder.conditions.append("position > \(builder.bind(after))") }
-        var sql = "SELECT \(EventSQL.columns()) FROM events\(builder.whereClause) ORDER BY position"
-        sql += " LIMIT \(builder.bind(Int64(limit))) OFFSET \(builder.bind(Int64(offset)))"
-        return try await rows(sql, builder.bindings).map(EventSQL.row)
+        let cursor = after.map { " AND position > \(builder.bind($0))" } ?? ""
+        let window = builder.bind(Int64(limit + offset))
+        // One branch per name and index: `= ANY(…)` over several names cannot be read in position order.
+        let branches = names.flatMap { name in
+            let placeholder = builder.bind(name)
+            return [
+                "(payload ->> 'session_id') = \(placeholder)",
+                "agent_context IS NOT NULL AND (agent_context ->> 'instance_id') = \(placeholder)",
+            ]
+        }.map { "(SELECT position FROM events WHERE \($0)\(cursor) ORDER BY position LIMIT \(window))" }
+        let page =
+            "SELECT position FROM (\(branches.joined(separator: " UNION "))) AS matches ORDER BY position "
+            + "LIMIT \(builder.bind(Int64(limit))) OFFSET \(builder.bind(Int64(offset)))"
+        let sql = "SELECT \(EventSQL.columns()) FROM events WHERE position = ANY(ARRAY(\(page))) ORDER BY position"
+        return (sql, builder.bindings)
     }
 
     private func sessionRow(id: String) async throws -> (uuid: UUID, instanceID: String?, json: JSONValue)? {

@@ -28,11 +28,12 @@ public struct EventTypePattern: Sendable, Hashable, CustomStringConvertible {
     /// The most patterns one filter may list.
     public static let maximumCount = 50
 
-    /// Parses a comma-separated list; empty items are ignored.
+    /// Parses a comma-separated list; spaces (U+0020) around items and empty items are ignored, anything else
+    /// must be a valid pattern (the OpenAPI document states this grammar as a regular expression).
     public static func list(_ text: String) throws(EventQueryError) -> [EventTypePattern] {
         var patterns: [EventTypePattern] = []
         for item in text.split(separator: ",", omittingEmptySubsequences: true) {
-            let trimmed = item.trimmingCharacters(in: .whitespaces)
+            let trimmed = item.trimmingCharacters(in: CharacterSet(charactersIn: " "))
             if trimmed.isEmpty { continue }
             patterns.append(try EventTypePattern(trimmed))
         }

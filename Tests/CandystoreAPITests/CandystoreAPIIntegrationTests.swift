@@ -18,6 +18,31 @@ import Testing
         (try? JSONValue(parsing: Array(buffer.readableBytesView))) ?? .null
     }
 
+    /// Found by schemathesis: query values were not form-decoded, so `agent=letta+python+dev` (what a browser's
+    /// `URLSearchParams` sends for "letta python dev") matched nothing, and `a.b+,+c.*` was a 400.
+    @Test func formEncodedQueriesMatchWhatTheBrowserMeant() async throws {
+        try await DB.withScratchDatabase { database in
+            let agent = AgentContext(type: "letta", name: "letta python dev", meta: [:])
+            let mine = DB.event("agent.letta.task.completed", agent: agent, at: DB.time(0))
+            try await DB.insert([mine, DB.event("demo.other.event", at: DB.time(1))], into: database)
+            let app = try TestApplication.build(
+                try TestApplication.configuration(database: database, channel: TestApplication.channel()))
+            try await app.test(.router) { client in
+                for uri in [
+                    "/api/v1/events?agent=letta+python+dev",
+                    "/api/v1/events?agent=letta%20python%20dev&event_type=agent.letta.*+,+x.y",
+                    "/api/v1/events?start_time=2026-01-11T02:00:00+02:00&end_time=2026-01-11T00:00:01Z",
+                ] {
+                    try await client.execute(uri: uri, method: .get) { response in
+                        #expect(response.status == .ok, "\(uri)")
+                        let ids = json(response.body).arrayValue?.compactMap { $0.objectValue?["event_id"] }
+                        #expect(ids == [.string(BloodbankUUID.format(mine.eventID))], "\(uri)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func eventsEndpointsServeBareArraysWithCursorLinks() async throws {
         try await DB.withScratchDatabase { database in
             let workflow = UUID()

@@ -222,6 +222,94 @@ import Testing
         }
     }
 
+    /// Found by schemathesis: every method but GET was a 404 `no route`, although the path exists.
+    @Test func otherMethodsGet405WithAllowAndHeadWorks() async throws {
+        let app = try TestApplication.build(try Self.offlineConfiguration(), logLevel: .critical)
+        try await app.test(.router) { client in
+            for (method, uri) in [
+                (HTTPRequest.Method.trace, "/health"), (.post, "/api/v1/events"), (.delete, "/api/v1/events/\(UUID())"),
+                (.put, "/api/v1/sessions/agent-x/events"), (.patch, "/openapi.json"),
+                (HTTPRequest.Method("QUERY")!, "/api/v1/workflows"),
+            ] {
+                try await client.execute(uri: uri, method: method) { response in
+                    #expect(response.status == .methodNotAllowed, "\(method) \(uri)")
+                    #expect(response.headers[.allow] == "GET, HEAD, OPTIONS")
+                    #expect(json(response.body)["error"]?.objectValue?["code"] == "method_not_allowed")
+                }
+            }
+            try await client.execute(uri: "/api/v1/events", method: .options) { response in
+                #expect(response.status == .noContent)
+                #expect(response.headers[.allow] == "GET, HEAD, OPTIONS")
+            }
+            try await client.execute(uri: "/openapi.json", method: .head) { response in
+                #expect(response.status == .ok)
+                #expect(response.body.readableBytes == 0)
+            }
+            // An unknown path stays a 404 whatever the method.
+            try await client.execute(uri: "/api/v1/nothing", method: .post) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+
+    /// Found by schemathesis: a plain GET (no WebSocket upgrade) on the stream got an empty, undocumented 200.
+    @Test func plainGetOnTheStreamIs426() async throws {
+        let app = try TestApplication.build(try Self.offlineConfiguration(), logLevel: .critical)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/api/v1/events/stream?event_type=a.*", method: .get) { response in
+                #expect(response.status == .upgradeRequired)
+                #expect(response.headers[.upgrade] == "websocket")
+                #expect(json(response.body)["error"]?.objectValue?["code"] == "upgrade_required")
+            }
+            // Parameters are still checked first.
+            try await client.execute(uri: "/api/v1/events/stream?workflow_id=x", method: .get) { response in
+                #expect(response.status == .badRequest)
+            }
+        }
+    }
+
+    /// Found by schemathesis: `+` stayed a `+` (browsers' `URLSearchParams` encode a space as `+`) and malformed
+    /// escapes such as `%FF` were passed through as literal text.
+    @Test func queryStringsAreFormDecoded() async throws {
+        let pairs = try QueryString.pairs("agent=letta+python%20dev&event_type=a.b+,+c.*&flag&x%2By=1%2B1")
+        #expect(pairs.map(\.0) == ["agent", "event_type", "flag", "x+y"])
+        #expect(pairs.map(\.1) == ["letta python dev", "a.b , c.*", "", "1+1"])
+        #expect(QueryString.decode(Array("%e2%82%ac".utf8)) == "€")
+        for bad in ["%FF", "%", "%4", "%zz", "%C3%28"] {
+            #expect(QueryString.decode(Array(bad.utf8)) == nil, "\(bad)")
+        }
+        let app = try TestApplication.build(try Self.offlineConfiguration(), logLevel: .critical)
+        try await app.test(.router) { client in
+            for (uri, parameter) in [("/api/v1/events?agent=%FF", "agent"), ("/api/v1/workflows?%FF=1", "query")] {
+                try await client.execute(uri: uri, method: .get) { response in
+                    #expect(response.status == .badRequest, "\(uri)")
+                    #expect(
+                        json(response.body)["error"]?.objectValue?["message"]?.stringValue?.hasPrefix("\(parameter):")
+                            == true)
+                }
+            }
+        }
+    }
+
+    /// Found by schemathesis: the document always declared the bearer requirement, so without API_TOKEN every
+    /// "request without credentials" was accepted against the contract.
+    @Test func servedDocumentDeclaresSecurityOnlyWithAToken() async throws {
+        let open = try #require(try JSONValue(parsing: OpenAPIDocument.served(requiresToken: false)).objectValue)
+        #expect(open["security"] == nil)
+        #expect(open["components"]?.objectValue?["securitySchemes"] != nil)
+        #expect(open.keys.first == "openapi")  // key order kept
+        let closed = try #require(try JSONValue(parsing: OpenAPIDocument.served(requiresToken: true)).objectValue)
+        #expect(closed["security"]?.arrayValue?.count == 1)
+        #expect(OpenAPIDocument.paths.contains("/api/v1/sessions/{session_id}/events"))
+        let app = try TestApplication.build(try Self.offlineConfiguration(), logLevel: .critical)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/openapi.json", method: .get) { response in
+                #expect(json(response.body)["security"] == nil)
+                #expect(json(response.body)["paths"] != nil)
+            }
+        }
+    }
+
     @Test func clientFramesAreParsed() {
         func input(_ text: String) -> StreamInput { StreamSession.input(from: .text(text)) }
         guard

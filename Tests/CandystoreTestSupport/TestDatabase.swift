@@ -65,7 +65,7 @@ package enum TestDatabase {
         }
         let database = server.with(database: name)
         do {
-            let migrations = try Migration.load(from: migrationsDirectory).filter { [1, 3].contains($0.version) }
+            let migrations = try Migration.load(from: migrationsDirectory).filter { [1, 3, 4].contains($0.version) }
             _ = try await MigrationRunner(database: database, migrations: migrations, logger: logger).up()
             let result = try await body(database)
             try await drop(name, admin: admin)

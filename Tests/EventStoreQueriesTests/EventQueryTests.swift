@@ -31,6 +31,10 @@ import Testing
 
     @Test func listSplitsOnCommasAndRejectsBadCharacters() throws {
         #expect(try EventTypePattern.list("a.b, c.*,,").map(\.text) == ["a.b", "c.*"])
+        #expect(try EventTypePattern.list(" , a.b ,c.*").map(\.text) == ["a.b", "c.*"])
+        // Only U+0020 is trimmed: the document's pattern allows spaces around items and nothing else.
+        #expect(throws: EventQueryError.self) { try EventTypePattern.list("a.b,\tc.d") }
+        #expect(throws: EventQueryError.self) { try EventTypePattern.list("a.b,\u{A0}c.d") }
         #expect(throws: EventQueryError.self) { try EventTypePattern.list("a.b,DROP TABLE") }
         do {
             _ = try EventTypePattern.list("a.%")
@@ -79,7 +83,7 @@ import Testing
             "agent": "bmad-architect",
             "offset": "20",
             "after": "42",
-            "order": "DESC",
+            "order": "desc",
             "count": "true",
         ])
         #expect(query.workflowID == workflow)
@@ -104,6 +108,10 @@ import Testing
         ("workflow_id", "not-a-uuid"), ("correlation_id", "123"), ("start_time", "yesterday"),
         ("end_time", "2026-13-01T00:00:00Z"), ("since", "2026-01-01T25:00:00Z"), ("offset", "-5"),
         ("after", "-1"), ("after", "x"), ("order", "sideways"), ("count", "maybe"),
+        // Found by schemathesis: the document says enum asc|desc and boolean, so nothing else is accepted.
+        ("order", "DESC"), ("count", "1"), ("count", "yes"), ("count", "True"),
+        // Found by schemathesis: U+0000–U+001F and U+007F–U+009F (category Cc) are not text.
+        ("agent", ""), ("agent", "a\u{85}b"), ("agent", String(repeating: "x", count: 256)),
     ])
     func badParameterIsNamed(name: String, value: String) {
         do {
@@ -113,6 +121,43 @@ import Testing
             #expect(error.code == .invalidParameter)
             #expect(error.parameter == name)
             #expect(error.message.hasPrefix("\(name):"))
+        }
+    }
+
+    /// Found by schemathesis: lengths were counted in UTF-8 bytes, so a 200-character name with accents (which
+    /// the document's `maxLength: 255` and PostgreSQL's `varchar(255)` accept) was a 400.
+    @Test func textLengthCountsCharactersNotBytes() throws {
+        let accented = String(repeating: "é", count: 255)
+        #expect(accented.utf8.count == 510)
+        #expect(try EventQuery(parameters: ["agent": accented]).agent == accented)
+        #expect(throws: EventQueryError.self) {
+            try EventQuery(parameters: ["agent": accented + "é"])
+        }
+    }
+
+    /// Found by schemathesis: an alias was not validated when the main name was also given, so
+    /// `start_time=<valid>&since=<garbage>` was accepted.
+    @Test func aliasesAreValidatedEvenWhenTheMainNameWins() {
+        do {
+            _ = try EventQuery(parameters: ["start_time": "2026-01-01T00:00:00Z", "since": "garbage"])
+            Issue.record("accepted")
+        } catch {
+            #expect(error.parameter == "since")
+        }
+        do {
+            _ = try WorkflowQuery(parameters: ["project": "p", "project_name": ""])
+            Issue.record("accepted")
+        } catch {
+            #expect(error.parameter == "project_name")
+        }
+    }
+
+    /// `+02:00` typed into a URL unencoded reaches the parser as ` 02:00` (form decoding); it still means +02:00.
+    @Test func unencodedPlusInAnOffsetIsRepaired() throws {
+        let query = try EventQuery(parameters: ["start_time": "2026-01-11T14:30:00 02:00"])
+        #expect(query.startTime?.description == "2026-01-11T12:30:00.000000Z")
+        #expect(throws: EventQueryError.self) {
+            try EventQuery(parameters: ["start_time": "2026-01-11 14:30:00 02:00"])
         }
     }
 
@@ -138,7 +183,7 @@ import Testing
 
 @Suite struct WorkflowQueryParsingTests {
     @Test func parsesFilters() throws {
-        let query = try WorkflowQuery(parameters: ["project": "candystore", "phase": "planning", "count": "1"])
+        let query = try WorkflowQuery(parameters: ["project": "candystore", "phase": "planning", "count": "true"])
         #expect(query.projectName == "candystore")
         #expect(query.phase == "planning")
         #expect(query.includeTotalCount)
@@ -147,7 +192,10 @@ import Testing
         #expect(try WorkflowQuery(parameters: ["status": "completed"]).status == "completed")
     }
 
-    @Test(arguments: [("phase", "lunch"), ("status", "paused"), ("limit", "1001"), ("active", "perhaps")])
+    @Test(arguments: [
+        ("phase", "lunch"), ("status", "paused"), ("limit", "1001"), ("active", "perhaps"), ("active", "0"),
+        ("project", "a\u{1}b"), ("project_name", ""),
+    ])
     func rejectsUnknownValues(name: String, value: String) {
         do {
             _ = try WorkflowQuery(parameters: [name: value])

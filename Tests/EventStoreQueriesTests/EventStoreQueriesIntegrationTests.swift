@@ -391,13 +391,32 @@ import Testing
             // And the walk itself answers correctly on the big table: a 50,000-long chain, capped by depth.
             let graph = try #require(try await reader.descendants(of: parent, maxDepth: 100, nodeLimit: 1000))
             #expect(graph.nodes.count == 100)
-            // Session events.
-            var sessionBindings = PostgresBindings()
-            sessionBindings.append(["agent-x", "y"])
-            let sessionPlan = try await plan(
-                "SELECT position FROM events WHERE ((payload ->> 'session_id') = ANY($1) OR (agent_context ->> 'instance_id') = ANY($1)) ORDER BY position LIMIT 100",
-                sessionBindings)
+            // Session events: one index-ordered branch per name and index (bench/api found the OR walking the
+            // position index through every row).
+            let (sessionSQL, sessionBindings) = EventStoreReader.sessionEventsSQL(
+                names: ["agent-x", "y"], limit: 100, offset: 0, after: nil)
+            let sessionPlan = try await plan(sessionSQL, sessionBindings)
             #expect(!sessionPlan.contains("Seq Scan on events"), "\(sessionPlan)")
+            #expect(sessionPlan.contains("idx_events_payload_session"), "\(sessionPlan)")
+            #expect(sessionPlan.contains("idx_events_agent_instance"), "\(sessionPlan)")
+            // An agent filter reads both agent indexes, not the position index with a filter.
+            let (agentSQL, agentBindings) = EventStoreReader.listSQL(
+                try EventQuery(parameters: ["agent": "agent-\(UUID())"]))
+            let agentPlan = try await plan(agentSQL, agentBindings)
+            #expect(agentPlan.contains("idx_events_agent_name") && agentPlan.contains("idx_events_agent_instance"))
+            #expect(!agentPlan.contains("Filter: (((agent_context"), "\(agentPlan)")
+            // A narrow time range is read through the timestamp index and sorted.
+            let narrow = try EventQuery(parameters: [
+                "start_time": "2025-01-20T00:00:00Z", "end_time": "2025-01-20T01:00:00Z",
+            ])
+            #expect(try await reader.isNarrowTimeRange(narrow))
+            #expect(!(try await reader.isNarrowTimeRange(try EventQuery(parameters: ["agent": "agent-5"]))))
+            let (narrowSQL, narrowBindings) = EventStoreReader.listSQL(narrow, sortMatches: true)
+            let narrowPlan = try await plan(narrowSQL, narrowBindings)
+            #expect(narrowPlan.contains("idx_events_timestamp"), "\(narrowPlan)")
+            let page = try await reader.events(matching: narrow)
+            #expect(page.events.map(\.position) == page.events.map(\.position).sorted())
+            #expect(page.events.count == 60)  // one event a minute
         }
     }
 }

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS idx_agent_sessions_instance;
