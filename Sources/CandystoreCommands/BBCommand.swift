@@ -193,20 +193,3 @@ struct BBSchema: AsyncParsableCommand {
         }
     }
 }
-
-/// Runs `body`, failing with a clear message when it takes longer than `timeout`.
-func withDeadline<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T
-{
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else {
-            throw CommandFailure("no answer within \(timeout)")
-        }
-        return value
-    }
-}

@@ -60,8 +60,11 @@ public struct HealthChecker: Sendable {
                 group.addTask {
                     let clock = ContinuousClock()
                     let start = clock.now
-                    let outcome: Result<String, any Error> = await Self.withTimeout(timeout) {
-                        try await check.run()
+                    let outcome: Result<String, any Error>
+                    do {
+                        outcome = .success(try await withDeadline(timeout) { try await check.run() })
+                    } catch {
+                        outcome = .failure(error)
                     }
                     let elapsed = clock.now - start
                     let milliseconds =
@@ -88,34 +91,6 @@ public struct HealthChecker: Sendable {
             return collected
         }
         return HealthReport(components: results.sorted { $0.0 < $1.0 }.map(\.1))
-    }
-
-    private struct TimedOut: Error, CustomStringConvertible {
-        let timeout: Duration
-        var description: String { "no answer within \(timeout)" }
-    }
-
-    private static func withTimeout(
-        _ timeout: Duration, _ body: @escaping @Sendable () async throws -> String
-    ) async -> Result<String, any Error> {
-        await withTaskGroup(of: Result<String, any Error>?.self) { group in
-            group.addTask {
-                do { return .success(try await body()) } catch { return .failure(error) }
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return Task.isCancelled ? nil : .failure(TimedOut(timeout: timeout))
-            }
-            var outcome: Result<String, any Error> = .failure(TimedOut(timeout: timeout))
-            for await result in group {
-                if let result {
-                    outcome = result
-                    break
-                }
-            }
-            group.cancelAll()
-            return outcome
-        }
     }
 
     /// Connects, runs `SELECT 1` and reads the applied schema version.

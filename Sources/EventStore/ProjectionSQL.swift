@@ -29,6 +29,47 @@ enum ProjectionSQL {
         "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
     }
 
+    /// The CTEs both workflow statements share, over a relation `ev` of workflow events: `phases` (phase history),
+    /// `accepted` (acceptances with their resolved `to_agent`), `handoffs` (handoff history and newest agent) and
+    /// `completed` (newest completion), each keyed by `workflow_id`.
+    private static let historyCTEs = """
+        phases AS (
+            SELECT workflow_id,
+                   jsonb_agg(jsonb_build_object(
+                       'phase', payload -> 'phase', 'next_phase', payload -> 'next_phase',
+                       'from_agent', payload -> 'from_agent', 'summary', payload -> 'summary',
+                       'event_id', event_id, 'timestamp', \(wireTimestamp("ts")))
+                       ORDER BY ts, event_id) AS history
+            FROM ev WHERE event_type = 'bmad.workflow.phase.completed' GROUP BY workflow_id
+        ),
+        accepted AS (
+            SELECT a.workflow_id, a.event_id, a.ts, a.payload,
+                   coalesce(
+                       a.payload ->> 'to_agent',
+                       (SELECT r.payload ->> 'to_agent' FROM events r
+                        WHERE r.event_id = ANY(a.correlation_ids)
+                          AND r.event_type = 'bmad.workflow.handoff.requested'
+                        ORDER BY r."timestamp", r.event_id LIMIT 1),
+                       a.agent_context ->> 'name') AS to_agent
+            FROM ev a WHERE a.event_type = 'agent.handoff.accepted'
+        ),
+        handoffs AS (
+            SELECT workflow_id,
+                   jsonb_agg(jsonb_build_object(
+                       'from_agent', payload -> 'accepted_from', 'to_agent', to_agent,
+                       'session_id', payload -> 'session_id', 'event_id', event_id,
+                       'timestamp', \(wireTimestamp("ts")))
+                       ORDER BY ts, event_id) AS history,
+                   (array_agg(to_agent ORDER BY ts DESC, event_id DESC))[1] AS current_agent
+            FROM accepted GROUP BY workflow_id
+        ),
+        completed AS (
+            SELECT DISTINCT ON (workflow_id) workflow_id, ts, coalesce(payload ->> 'status', 'completed') AS status
+            FROM ev WHERE event_type = 'bmad.workflow.completed'
+            ORDER BY workflow_id, ts DESC, event_id DESC
+        )
+        """
+
     /// Recomputes `workflow_state` rows.
     ///
     /// | column | rule |
@@ -76,41 +117,7 @@ enum ProjectionSQL {
                        AND coalesce(payload ->> 'next_phase', payload ->> 'phase') IS NOT NULL)
                 ORDER BY workflow_id, ts DESC, event_id DESC
             ),
-            phases AS (
-                SELECT workflow_id,
-                       jsonb_agg(jsonb_build_object(
-                           'phase', payload -> 'phase', 'next_phase', payload -> 'next_phase',
-                           'from_agent', payload -> 'from_agent', 'summary', payload -> 'summary',
-                           'event_id', event_id, 'timestamp', \(wireTimestamp("ts")))
-                           ORDER BY ts, event_id) AS history
-                FROM ev WHERE event_type = 'bmad.workflow.phase.completed' GROUP BY workflow_id
-            ),
-            accepted AS (
-                SELECT a.workflow_id, a.event_id, a.ts, a.payload,
-                       coalesce(
-                           a.payload ->> 'to_agent',
-                           (SELECT r.payload ->> 'to_agent' FROM events r
-                            WHERE r.event_id = ANY(a.correlation_ids)
-                              AND r.event_type = 'bmad.workflow.handoff.requested'
-                            ORDER BY r."timestamp", r.event_id LIMIT 1),
-                           a.agent_context ->> 'name') AS to_agent
-                FROM ev a WHERE a.event_type = 'agent.handoff.accepted'
-            ),
-            handoffs AS (
-                SELECT workflow_id,
-                       jsonb_agg(jsonb_build_object(
-                           'from_agent', payload -> 'accepted_from', 'to_agent', to_agent,
-                           'session_id', payload -> 'session_id', 'event_id', event_id,
-                           'timestamp', \(wireTimestamp("ts")))
-                           ORDER BY ts, event_id) AS history,
-                       (array_agg(to_agent ORDER BY ts DESC, event_id DESC))[1] AS current_agent
-                FROM accepted GROUP BY workflow_id
-            ),
-            completed AS (
-                SELECT DISTINCT ON (workflow_id) workflow_id, ts, coalesce(payload ->> 'status', 'completed') AS status
-                FROM ev WHERE event_type = 'bmad.workflow.completed'
-                ORDER BY workflow_id, ts DESC, event_id DESC
-            )
+            \(historyCTEs)
             INSERT INTO workflow_state AS w (
                 workflow_id, project_name, current_phase, current_agent, status, started_at, updated_at,
                 completed_at, metadata, phase_history, agent_handoffs, correlation_ids, version)
@@ -183,41 +190,7 @@ enum ProjectionSQL {
               AND coalesce(payload ->> 'next_phase', payload ->> 'phase') IS NOT NULL
             ORDER BY workflow_id, ts DESC, event_id DESC
         ),
-        phases AS (
-            SELECT workflow_id,
-                   jsonb_agg(jsonb_build_object(
-                       'phase', payload -> 'phase', 'next_phase', payload -> 'next_phase',
-                       'from_agent', payload -> 'from_agent', 'summary', payload -> 'summary',
-                       'event_id', event_id, 'timestamp', \(wireTimestamp("ts")))
-                       ORDER BY ts, event_id) AS history
-            FROM ev WHERE event_type = 'bmad.workflow.phase.completed' GROUP BY workflow_id
-        ),
-        accepted AS (
-            SELECT a.workflow_id, a.event_id, a.ts, a.payload,
-                   coalesce(
-                       a.payload ->> 'to_agent',
-                       (SELECT r.payload ->> 'to_agent' FROM events r
-                        WHERE r.event_id = ANY(a.correlation_ids)
-                          AND r.event_type = 'bmad.workflow.handoff.requested'
-                        ORDER BY r."timestamp", r.event_id LIMIT 1),
-                       a.agent_context ->> 'name') AS to_agent
-            FROM ev a WHERE a.event_type = 'agent.handoff.accepted'
-        ),
-        handoffs AS (
-            SELECT workflow_id,
-                   jsonb_agg(jsonb_build_object(
-                       'from_agent', payload -> 'accepted_from', 'to_agent', to_agent,
-                       'session_id', payload -> 'session_id', 'event_id', event_id,
-                       'timestamp', \(wireTimestamp("ts")))
-                       ORDER BY ts, event_id) AS history,
-                   (array_agg(to_agent ORDER BY ts DESC, event_id DESC))[1] AS current_agent
-            FROM accepted GROUP BY workflow_id
-        ),
-        completed AS (
-            SELECT DISTINCT ON (workflow_id) workflow_id, ts, coalesce(payload ->> 'status', 'completed') AS status
-            FROM ev WHERE event_type = 'bmad.workflow.completed'
-            ORDER BY workflow_id, ts DESC, event_id DESC
-        )
+        \(historyCTEs)
         UPDATE workflow_state AS w SET
             current_phase = coalesce(left(p.current_phase, 50), w.current_phase),
             current_agent = CASE WHEN h.workflow_id IS NULL THEN w.current_agent ELSE left(h.current_agent, 100) END,

@@ -157,10 +157,9 @@ public final class EventStoreManager: Service, Sendable {
                     guard await deadLetter(batch[index], code: "unstorable", reason: rejected.reason) else { return }
                 }
             }
-            let arrivals = Dictionary(
-                valid.map { ($0.envelope.eventID, received[deliveryOfEvent[$0.envelope.eventID]!].at) },
-                uniquingKeysWith: { first, _ in first })
-            record(outcome, batchSize: batch.count, arrivals: arrivals, committed: committed)
+            record(outcome, batchSize: batch.count, committed: committed) { id in
+                deliveryOfEvent[id].map { received[$0].at }
+            }
             await announce(outcome.stored)
         } else {
             metrics.batchSize.record(batch.count)
@@ -218,15 +217,15 @@ public final class EventStoreManager: Service, Sendable {
     }
 
     private func record(
-        _ outcome: StoredBatch, batchSize: Int, arrivals: [UUID: ContinuousClock.Instant],
-        committed: ContinuousClock.Instant
+        _ outcome: StoredBatch, batchSize: Int, committed: ContinuousClock.Instant,
+        arrival: (UUID) -> ContinuousClock.Instant?
     ) {
         metrics.batchSize.record(batchSize)
         let now = EventTimestamp.now()
         for event in outcome.stored {
             metrics.ingested(eventType: event.eventType).increment()
-            if let arrival = arrivals[event.eventID] {
-                metrics.receiveToCommit.recordNanoseconds(Self.nanoseconds(committed - arrival))
+            if let arrived = arrival(event.eventID) {
+                metrics.receiveToCommit.recordNanoseconds(Self.nanoseconds(committed - arrived))
             }
             let age = max(0, now.microsecondsSinceEpoch - event.timestamp.microsecondsSinceEpoch)
             metrics.eventToCommit.recordNanoseconds(age * 1000)

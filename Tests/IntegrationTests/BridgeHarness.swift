@@ -80,7 +80,7 @@ struct BridgeHarness: Sendable {
         }
         for queue in topology.queues { try? await management.deleteQueue(named: queue.name) }
         for exchange in [topology.exchange, topology.deadLetterExchange, blackholeExchange] {
-            try? await withTimeout(.seconds(5)) { try await amqp.exchangeDelete(exchange) }
+            try? await withDeadline(.seconds(5)) { try await amqp.exchangeDelete(exchange) }
         }
     }
 
@@ -246,22 +246,6 @@ struct BridgeHarness: Sendable {
     struct HarnessError: Error, CustomStringConvertible {
         let description: String
         init(_ description: String) { self.description = description }
-    }
-}
-
-/// Runs `body`, throwing when it takes longer than `timeout`.
-func withTimeout<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else {
-            throw BridgeHarness.HarnessError("no answer within \(timeout)")
-        }
-        return value
     }
 }
 

@@ -92,29 +92,8 @@ struct ManagerHarness: Sendable {
             stream: redis,
             topology: topology,
             logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(service: postgres), .init(service: redis), .init(service: amqp), .init(service: manager),
-                ],
-                logger: logger))
-        return try await withThrowingTaskGroup(of: T?.self) { tasks in
-            tasks.addTask {
-                try await group.run()
-                return nil
-            }
-            do {
-                let result = try await body(manager)
-                await group.triggerGracefulShutdown()
-                while let next = try await tasks.next() {
-                    if let next { return next }
-                }
-                return result
-            } catch {
-                await group.triggerGracefulShutdown()
-                tasks.cancelAll()
-                throw error
-            }
+        return try await withRunningServices([postgres, redis, amqp, manager], logger: logger) {
+            try await body(manager)
         }
     }
 

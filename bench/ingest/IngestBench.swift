@@ -239,27 +239,8 @@ struct Bench: Sendable {
             configuration: configuration, amqp: amqp,
             store: EventWriterStore(writer: EventWriter(client: postgres, logger: logger)), stream: redis,
             topology: topology, logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(service: postgres), .init(service: redis), .init(service: amqp), .init(service: manager),
-                ],
-                logger: logger))
-        return try await withThrowingTaskGroup(of: T?.self) { tasks in
-            tasks.addTask {
-                try await group.run()
-                return nil
-            }
-            do {
-                let result = try await body(manager)
-                await group.triggerGracefulShutdown()
-                while try await tasks.next() != nil {}
-                return result
-            } catch {
-                await group.triggerGracefulShutdown()
-                tasks.cancelAll()
-                throw error
-            }
+        return try await withRunningServices([postgres, redis, amqp, manager], logger: logger) {
+            try await body(manager)
         }
     }
 
