@@ -77,7 +77,8 @@ struct ChildProcess: Sendable {
 
     /// Runs `executable` to completion and returns how it ended with everything it wrote to stdout and stderr.
     static func output(
-        _ executable: String, _ arguments: [String], currentDirectory: String? = nil
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+        currentDirectory: String? = nil
     ) async throws -> (termination: Termination, output: String, errors: String) {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("child-\(UUID().uuidString)").path
         defer {
@@ -85,8 +86,8 @@ struct ChildProcess: Sendable {
             try? FileManager.default.removeItem(atPath: base + ".err")
         }
         let child = try spawn(
-            executable, arguments, currentDirectory: currentDirectory, standardOutput: base + ".out",
-            standardError: base + ".err")
+            executable, arguments, environment: environment, currentDirectory: currentDirectory,
+            standardOutput: base + ".out", standardError: base + ".err")
         let termination = try await child.wait()
         let output = (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? ""
         let errors = (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? ""

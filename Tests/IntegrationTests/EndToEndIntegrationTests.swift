@@ -33,7 +33,7 @@ import Testing
         let payload =
             #"{"workflow_id":"\#(workflow)","from_agent":"bmad-architect","to_agent":"letta-python-dev","task":"\#(task)","context":{"test":"e2e"}}"#
         // 1. Publish as a BMAD skill does.
-        let handoffID = try PythonInteropIntegrationTests.run(
+        let handoffID = try await PythonInteropIntegrationTests.run(
             Self.repository.appendingPathComponent(".build/debug/bb").path,
             ["publish", "bmad.workflow.handoff.requested", "--payload", payload, "--source-app", "bmad"]
         ).trimmingCharacters(in: .whitespacesAndNewlines)

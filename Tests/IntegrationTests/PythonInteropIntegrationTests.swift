@@ -13,26 +13,15 @@ import Testing
     static let python = repository.appendingPathComponent(".venv/bin/python").path
 
     /// Runs a program, returning its standard output; fails when it exits non-zero.
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> String
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil)
+        async throws -> String
     {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = repository
-        if let environment { process.environment = environment }
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw InteropError(
-                "\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(errorText)")
+        let run = try await ChildProcess.output(
+            executable, arguments, environment: environment, currentDirectory: repository.path)
+        guard run.termination == .exited(0) else {
+            throw InteropError("\(executable) \(arguments.joined(separator: " ")) \(run.termination): \(run.errors)")
         }
-        return String(decoding: data, as: UTF8.self)
+        return run.output
     }
 
     struct InteropError: Error, CustomStringConvertible {
@@ -72,7 +61,7 @@ import Testing
             environment["BLOODBANK_SOURCE_APP"] = "bmad"
             let workflow = BloodbankUUID.format(UUID())
             let parent = BloodbankUUID.format(UUID())
-            let eventID = try Self.run(
+            let eventID = try await Self.run(
                 bb,
                 [
                     "publish", "bmad.workflow.handoff.requested", "--parent", parent, "--payload",
@@ -80,7 +69,7 @@ import Testing
                 ], environment: environment
             ).trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(BloodbankUUID.parse(eventID) != nil, "bb printed \(eventID)")
-            let line = try Self.run(
+            let line = try await Self.run(
                 Self.python,
                 ["tools/interop/pika_consume.py", IntegrationEnvironment.configuration.rabbitMQURL, queue, "1", "20"])
             guard
@@ -122,7 +111,7 @@ import Testing
             let workflow = BloodbankUUID.format(UUID())
             let payload =
                 #"{"workflow_id":"\#(workflow)","project_name":"interop","current_phase":"planning","metadata":{"ratio":0.1,"big":12345678901234567890}}"#
-            let eventID = try Self.run(
+            let eventID = try await Self.run(
                 Self.python,
                 [
                     "tools/interop/pika_publish.py", IntegrationEnvironment.configuration.rabbitMQURL, exchange,
