@@ -114,7 +114,7 @@ let package = Package(
                 "EventStoreQueries",
                 "BloodbankModel",
                 "RedisClient",
-                "CandystoreOps",
+                "CandystoreHealth",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -135,7 +135,6 @@ let package = Package(
                 "EventStore",
                 "RedisClient",
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
-                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -157,16 +156,57 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // MARK: Composition: configuration, health, operations
+        // MARK: Configuration (settings: environment over .env over defaults; shared by every executable)
+        .target(
+            name: "CandystoreConfig",
+            swiftSettings: swiftSettings
+        ),
+        // MARK: Health reports (one JSON shape for every role) and the check runner
+        .target(
+            name: "CandystoreHealth",
+            dependencies: ["BloodbankModel", "CandystoreConfig"],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: Operations: health checks of the servers, RabbitMQ management client
         .target(
             name: "CandystoreOps",
             dependencies: [
+                "CandystoreConfig",
+                "CandystoreHealth",
+                "BloodbankModel",
                 "EventStore",
                 "Bloodbank",
                 "RedisClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: Composition root of the server binary: settings → typed configuration → every role, wired
+        .target(
+            name: "CandystoreApp",
+            dependencies: [
+                "CandystoreConfig",
+                "CandystoreHealth",
+                "CandystoreOps",
+                "CandystoreAPI",
+                "EventStore",
+                "EventStoreQueries",
+                "EventStoreManager",
+                "LettaBridge",
+                "LettaClient",
+                "Bloodbank",
+                "BloodbankModel",
+                "AMQPClient",
+                "RedisClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -174,25 +214,29 @@ let package = Package(
         .target(
             name: "CandystoreCommands",
             dependencies: [
+                "CandystoreApp",
+                "CandystoreConfig",
+                "CandystoreHealth",
                 "CandystoreOps",
                 "EventStore",
-                "EventStoreManager",
-                "CandystoreAPI",
-                "LettaBridge",
-                "LettaClient",
+                "BloodbankModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MARK: The client CLI `bb` (event model, AMQP, HTTP client; no server module)
+        .target(
+            name: "BloodbankCLI",
+            dependencies: [
+                "AMQPClient",
                 "Bloodbank",
                 "BloodbankModel",
-                "AMQPClient",
-                "RedisClient",
+                "CandystoreConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -204,7 +248,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "bb",
-            dependencies: ["CandystoreCommands"],
+            dependencies: ["BloodbankCLI"],
             swiftSettings: swiftSettings
         ),
         // MARK: Benchmarks (bench/<name>/run builds them in release and records results in bench/results/)
@@ -221,6 +265,8 @@ let package = Package(
         .executableTarget(
             name: "ingest-bench",
             dependencies: [
+                "CandystoreApp",
+                "CandystoreConfig",
                 "AMQPClient", "Bloodbank", "BloodbankModel", "CandystoreOps", "EventStore", "EventStoreManager",
                 "RedisClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -238,6 +284,8 @@ let package = Package(
         .executableTarget(
             name: "api-bench",
             dependencies: [
+                "CandystoreApp",
+                "CandystoreConfig",
                 "CandystoreAPI",
                 "CandystoreOps",
                 "EventStore",
@@ -314,6 +362,9 @@ let package = Package(
         .testTarget(
             name: "CandystoreAPITests",
             dependencies: [
+                "CandystoreHealth",
+                "CandystoreApp",
+                "CandystoreConfig",
                 "CandystoreTestSupport",
                 "CandystoreAPI",
                 "EventStoreQueries",
@@ -346,13 +397,37 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "CandystoreConfigTests",
+            dependencies: ["CandystoreConfig"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CandystoreHealthTests",
+            dependencies: ["CandystoreHealth", "CandystoreConfig", "BloodbankModel"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CandystoreAppTests",
+            dependencies: [
+                "CandystoreApp", "CandystoreConfig", "CandystoreHealth", "CandystoreOps", "CandystoreAPI",
+                "EventStoreManager", "LettaBridge", "LettaClient", "Bloodbank", "BloodbankModel",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "CandystoreOpsTests",
-            dependencies: ["CandystoreOps", "Bloodbank", "EventStore"],
+            dependencies: [
+                "CandystoreConfig", "CandystoreOps", "Bloodbank", "EventStore",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
+                "CandystoreHealth",
+                "BloodbankCLI",
+                "CandystoreApp",
+                "CandystoreConfig",
                 "CandystoreOps",
                 "EventStore",
                 "EventStoreManager",

@@ -5,21 +5,57 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Local service data (override with CANDYSTORE_DEV_DIR to run a second stack, e.g. on other ports).
 DEV="${CANDYSTORE_DEV_DIR:-$ROOT/.dev}"
 
-# load_env: read .env (or .env.example when .env is missing) without overriding variables that are
-# already set in the environment, so `FOO=bar scripts/dev up` wins over the file.
+# load_env: the same settings the binaries see (Settings in Sources/CandystoreConfig, docs/configuration.md):
+# the environment over .env (CANDYSTORE_ENV_FILE, else $ROOT/.env) over the defaults, which are .env.example.
+# Line rules as Settings.parseDotEnv: skip blank and # lines, drop an `export ` prefix, trim key and value,
+# remove one pair of matching surrounding quotes, no expansion; a later line wins. A variable already set in the
+# environment is never overridden, so `FOO=bar scripts/dev up` wins over the files.
 load_env() {
-    local file="$ROOT/.env"
-    [ -f "$file" ] || file="$ROOT/.env.example"
+    local file="${CANDYSTORE_ENV_FILE:-$ROOT/.env}"
+    if [ -n "${CANDYSTORE_ENV_FILE:-}" ] && [ ! -f "$file" ]; then
+        die "CANDYSTORE_ENV_FILE points to $file, which does not exist"
+    fi
+    local -A seen=()
+    local name
+    # Names set in the environment before any file was read win over both files.
+    while IFS= read -r name; do seen[$name]=env; done < <(compgen -e)
+    local layer
+    for layer in "$file" "$ROOT/.env.example"; do
+        [ -f "$layer" ] || continue
+        local -A values=()
+        _parse_env_file "$layer" values
+        for name in "${!values[@]}"; do
+            [ -n "${seen[$name]+x}" ] && continue
+            seen[$name]=file
+            export "$name=${values[$name]}"
+        done
+        unset values
+    done
+}
+
+# _parse_env_file FILE ARRAY: fills the associative array named ARRAY with FILE's KEY=value pairs.
+_parse_env_file() {
+    local -n _into="$2"
     local line key value
     while IFS= read -r line || [ -n "$line" ]; do
+        line="${line#"${line%%[![:space:]]*}"}"
+        line="${line%"${line##*[![:space:]]}"}"
         case "$line" in '' | '#'*) continue ;; esac
+        [[ "$line" == "export "* ]] && line="${line#export }" && line="${line#"${line%%[![:space:]]*}"}"
+        [[ "$line" == *=* ]] || continue
         key="${line%%=*}"
+        key="${key%"${key##*[![:space:]]}"}"
         value="${line#*=}"
-        [[ "$key" =~ ^[A-Z_][A-Z0-9_]*$ ]] || continue
-        if [ -z "${!key+x}" ]; then
-            export "$key=$value"
+        value="${value#"${value%%[![:space:]]*}"}"
+        [[ "$key" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || continue
+        if [ "${#value}" -ge 2 ]; then
+            case "$value" in
+            \"*\") value="${value:1:${#value}-2}" ;;
+            \'*\') value="${value:1:${#value}-2}" ;;
+            esac
         fi
-    done <"$file"
+        _into[$key]="$value"
+    done <"$1"
 }
 
 log() { printf '\033[1;34m[dev]\033[0m %s\n' "$*" >&2; }

@@ -1,4 +1,4 @@
-import CandystoreOps
+import CandystoreHealth
 import EventStoreQueries
 import Foundation
 import Hummingbird
@@ -6,47 +6,61 @@ import HummingbirdWebSocket
 import Logging
 import Prometheus
 import RedisClient
+import ServiceLifecycle
+
+/// The collaborators of the Event Store API, built by the composition root (`CandystoreApp.APIRole`) and handed
+/// in: the API builds no pool, client or registry of its own.
+public struct APIServices: Sendable {
+    /// The read side of the store.
+    public var reader: EventStoreReader
+    /// The Redis subscription of the live stream (nil: poll the store only).
+    public var redis: RedisClient.Configuration?
+    /// The checks behind `/health`.
+    public var health: HealthChecker
+    /// The registry `/metrics` exports.
+    public var registry: PrometheusCollectorRegistry
+    /// Services the application runs beside the HTTP server (e.g. the reader's connection pool).
+    public var background: [any Service]
+
+    /// Bundles the collaborators.
+    public init(
+        reader: EventStoreReader, redis: RedisClient.Configuration?, health: HealthChecker,
+        registry: PrometheusCollectorRegistry, background: [any Service]
+    ) {
+        self.reader = reader
+        self.redis = redis
+        self.health = health
+        self.registry = registry
+        self.background = background
+    }
+}
 
 /// Builds the Event Store API application (REST, WebSocket stream, health, metrics, OpenAPI, docs).
 ///
-/// The result owns its services: the PostgreSQL pool (``EventStoreQueries/EventStoreReader``) and the stream
-/// hub (one Redis subscription for the whole process, with a store poller as fallback). Run it with
-/// `try await app.runService()`; it shuts down gracefully on SIGINT/SIGTERM.
+/// The result runs `services.background` and the stream hub (one Redis subscription for the whole process,
+/// with a store poller as fallback) beside the HTTP server. Run it with `try await app.runService()`; it shuts
+/// down gracefully on SIGINT/SIGTERM.
 public func buildApplication(
     configuration: APIConfiguration,
+    services: APIServices,
     logger: Logger = Logger(label: "candystore.api")
-) async throws -> some ApplicationProtocol {
-    try buildApplication(configuration: configuration, healthChecker: nil, logger: logger)
-}
-
-/// The same, with an injectable health checker (tests).
-func buildApplication(
-    configuration: APIConfiguration, healthChecker: HealthChecker?, logger: Logger
-) throws -> some ApplicationProtocol {
-    let reader = EventStoreReader(database: configuration.candystore.database, logger: logger)
-    var redis: RedisClient.Configuration
-    do {
-        redis = try RedisClient.Configuration(url: configuration.candystore.redisURL)
-    } catch {
-        throw ConfigurationError("REDIS_URL is invalid: \(error)")
-    }
-    redis.connection.clientName = configuration.redisClientName
+) -> some ApplicationProtocol {
     let hub = EventStreamHub(
         configuration: .init(
-            redis: redis, channel: configuration.candystore.redisStreamChannel,
+            redis: services.redis, channel: configuration.streamChannel,
             fallbackPollInterval: configuration.fallbackPollInterval,
             safetyPollInterval: configuration.safetyPollInterval),
-        reader: reader, logger: logger)
+        reader: services.reader, logger: logger)
     let dependencies = APIDependencies(
-        reader: reader, hub: hub, health: healthChecker ?? HealthChecker(configuration: configuration.candystore),
-        registry: PrometheusCollectorRegistry(), configuration: configuration, logger: logger)
+        reader: services.reader, hub: hub, health: services.health, registry: services.registry,
+        configuration: configuration, logger: logger)
     let router = buildRouter(dependencies: dependencies)
     return Application(
         router: router,
         server: .http1WebSocketUpgrade(webSocketRouter: router),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "candystore-api"),
-        services: [reader, hub],
+        services: services.background + [hub],
         logger: logger
     )
 }

@@ -1,5 +1,5 @@
 import BloodbankModel
-import CandystoreOps
+import CandystoreHealth
 import EventStoreQueries
 import Foundation
 import Hummingbird
@@ -258,25 +258,14 @@ func addRoutes<Context: WebSocketRequestContext>(to router: Router<Context>, dep
     // MARK: Operations and documentation
     let health = dependencies.health
     router.get("/health") { _, _ -> Response in
-        let report = await health.run()
-        var components = JSONObject()
-        for component in report.components {
-            components.append(
-                component.name,
-                .object([
-                    "healthy": .bool(component.healthy),
-                    "detail": .string(component.detail),
-                    "latency_ms": .number(JSONNumber(component.latencyMilliseconds)),
-                ]))
-        }
-        let body: JSONValue = .object([
-            "status": .string(report.healthy ? "ok" : "degraded"),
-            "components": .object(components),
-            "stream": .object([
-                "redis_live": .bool(hub.isRedisLive), "clients": .number(JSONNumber(hub.subscriberCount)),
-            ]),
-        ])
-        return JSONResponse.make(body, status: report.healthy ? .ok : .serviceUnavailable)
+        let report = await health.run(
+            role: "api",
+            details: [
+                "stream": .object([
+                    "redis_live": .bool(hub.isRedisLive), "clients": .number(JSONNumber(hub.subscriberCount)),
+                ])
+            ])
+        return JSONResponse.make(report.json, status: report.healthy ? .ok : .serviceUnavailable)
     }
 
     let registry = dependencies.registry

@@ -1,4 +1,6 @@
 import ArgumentParser
+import CandystoreApp
+import CandystoreConfig
 import CandystoreOps
 import Foundation
 import Logging
@@ -18,6 +20,7 @@ public struct CandystoreCommand: AsyncParsableCommand {
             ProjectionsCommand.self,
             APICommand.self,
             LettaBridgeCommand.self,
+            ConfigCommand.self,
         ]
     )
 
@@ -30,33 +33,19 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical); default LOG_LEVEL or info.")
     var logLevel: String?
 
-    /// Loads settings and configuration and bootstraps logging once.
-    func load(label: String) throws -> (CandystoreConfiguration, Logger) {
-        let settings = try Settings.load()
-        let configuration = try CandystoreConfiguration(settings: settings)
-        let level = Logger.Level(rawValue: logLevel ?? configuration.logLevel) ?? .info
-        LoggingBootstrap.bootstrap(level: level)
-        var logger = Logger(label: label)
-        logger.logLevel = level
-        return (configuration, logger)
-    }
-}
-
-/// Bootstraps swift-log once per process (stderr, compact lines).
-enum LoggingBootstrap {
-    nonisolated(unsafe) private static var done = false
-    private static let lock = NSLock()
-
-    static func bootstrap(level: Logger.Level) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !done else { return }
-        done = true
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+    /// The composition root of this process: settings read once, logging bootstrapped.
+    func app(label: String) throws -> CandystoreApp {
+        do {
+            return try CandystoreApp.load(label: label, logLevel: logLevel)
+        } catch {
+            throw CommandFailure(error.description)
         }
+    }
+
+    /// The shared configuration and the logger (commands that need no role).
+    func load(label: String) throws -> (CandystoreConfiguration, Logger) {
+        let app = try app(label: label)
+        return (app.shared, app.logger)
     }
 }
 

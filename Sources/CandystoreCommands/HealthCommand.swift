@@ -1,38 +1,36 @@
 import ArgumentParser
+import CandystoreApp
+import CandystoreHealth
 import CandystoreOps
 import Foundation
 
-/// `candystore health`: checks every backing service; exits non-zero naming what is down.
+/// `candystore health`: checks every backing server and every role; exits non-zero naming what is down.
 struct HealthCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "health",
-        abstract: "Check PostgreSQL, RabbitMQ (exchanges and queues) and Redis; exit 1 naming what is down.")
+        abstract:
+            "Check PostgreSQL, RabbitMQ, Redis and the manager, API and Letta bridge; exit 1 naming what is down.",
+        discussion: """
+            Each role is asked for its own /health (manager MANAGER_HOST:MANAGER_PORT, API CANDYSTORE_API_URL or
+            API_HOST:API_PORT, bridge LETTA_BRIDGE_HOST:LETTA_BRIDGE_PORT). --json prints the same JSON shape every
+            /health endpoint answers (role "stack").
+            """)
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print JSON instead of text.") var json = false
+    @Flag(help: "Check only the servers (PostgreSQL, RabbitMQ, Redis), not Candystore's own services.")
+    var servers = false
 
     func run() async throws {
-        let (configuration, _) = try global.load(label: "candystore.health")
-        let report = await HealthChecker(configuration: configuration).run()
+        let app = try global.app(label: "candystore.health")
+        let checker = servers ? HealthChecker(configuration: app.shared) : try app.stackHealthChecker()
+        let report = await checker.run(role: "stack")
         if json {
-            let object: [String: Any] = [
-                "status": report.healthy ? "ok" : "unhealthy",
-                "components": Dictionary(
-                    uniqueKeysWithValues: report.components.map {
-                        (
-                            $0.name,
-                            [
-                                "status": $0.healthy ? "ok" : "down", "detail": $0.detail,
-                                "latency_ms": $0.latencyMilliseconds,
-                            ] as [String: Any]
-                        )
-                    }),
-            ]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
-            print(String(decoding: data, as: UTF8.self))
+            print(String(decoding: report.json.prettyEncodedBytes(), as: UTF8.self))
         } else {
             for component in report.components {
+                let name = component.name.padding(toLength: 12, withPad: " ", startingAt: 0)
                 print(
-                    "\(component.healthy ? "ok  " : "DOWN")  \(component.name.padding(toLength: 9, withPad: " ", startingAt: 0))  \(component.detail)  (\(component.latencyMilliseconds) ms)"
+                    "\(component.healthy ? "ok  " : "DOWN")  \(name)  \(component.detail)  (\(component.latencyMilliseconds) ms)"
                 )
             }
         }

@@ -2,8 +2,10 @@ import Bloodbank
 import EventStore
 import Foundation
 
-/// Typed configuration of every Candystore process, built once from ``Settings`` (see `.env.example` for
-/// each variable and its default; the defaults are the local stack's).
+/// Where the servers every role shares are (PostgreSQL, RabbitMQ, Redis) and the Bloodbank topology.
+///
+/// Built once per process by the composition root (`CandystoreApp`, from `Settings`); the defaults are the local
+/// stack's (`.env.example`).
 public struct CandystoreConfiguration: Sendable {
     /// PostgreSQL (`DATABASE_URL`, `DATABASE_POOL_SIZE`).
     public var database: DatabaseConfiguration
@@ -22,27 +24,18 @@ public struct CandystoreConfiguration: Sendable {
     /// Log level name (`LOG_LEVEL`).
     public var logLevel: String
 
-    /// Builds the configuration; throws a ``ConfigurationError`` naming the first bad setting.
-    public init(settings: Settings) throws {
-        let poolSize = try settings.int("DATABASE_POOL_SIZE", default: 10)
-        do {
-            database = try DatabaseConfiguration(
-                url: settings.string(
-                    "DATABASE_URL", default: "postgres://candystore:candystore@127.0.0.1:5435/event_store"),
-                poolSize: poolSize)
-        } catch let error as EventStoreError {
-            throw ConfigurationError(error.message)
-        }
-        rabbitMQURL = settings.string("RABBITMQ_URL", default: "amqp://candystore:candystore@127.0.0.1:5675/%2F")
-        rabbitMQManagementURL = settings.string(
-            "RABBITMQ_MANAGEMENT_URL", default: "http://candystore:candystore@127.0.0.1:15675")
-        redisURL = settings.string("REDIS_URL", default: "redis://127.0.0.1:6382/0")
-        redisStreamChannel = settings.string("REDIS_STREAM_CHANNEL", default: "events:stream")
-        topology = BloodbankTopology(
-            exchange: settings.string("BLOODBANK_EXCHANGE", default: "bloodbank.events.v1"),
-            deadLetterExchange: settings.string("BLOODBANK_DLX", default: "bloodbank.dlx"),
-            queuePrefix: settings.string("BLOODBANK_QUEUE_PREFIX", default: ""))
-        migrationsDirectory = URL(fileURLWithPath: settings.string("MIGRATIONS_DIR", default: "migrations"))
-        logLevel = settings.string("LOG_LEVEL", default: "info")
+    /// Creates the configuration from its parts.
+    public init(
+        database: DatabaseConfiguration, rabbitMQURL: String, rabbitMQManagementURL: String, redisURL: String,
+        redisStreamChannel: String, topology: BloodbankTopology, migrationsDirectory: URL, logLevel: String
+    ) {
+        self.database = database
+        self.rabbitMQURL = rabbitMQURL
+        self.rabbitMQManagementURL = rabbitMQManagementURL
+        self.redisURL = redisURL
+        self.redisStreamChannel = redisStreamChannel
+        self.topology = topology
+        self.migrationsDirectory = migrationsDirectory
+        self.logLevel = logLevel
     }
 }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Bloodbank
+import CandystoreConfig
 import Foundation
 import NIOCore
 import NIOHTTP1

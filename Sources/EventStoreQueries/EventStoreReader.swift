@@ -3,34 +3,33 @@ import EventStore
 import Foundation
 import Logging
 import PostgresNIO
-import ServiceLifecycle
 
 /// The read side of the event store: pooled, read-only queries for the API and the live stream.
 ///
-/// A `Service`: `run()` keeps the PostgreSQL connection pool alive, so add the reader to the process's
-/// `ServiceGroup` (the API does). Every query is shaped to use an index (see `docs/api.md`), results are
+/// The reader does not own its pool: the process runs the `PostgresClient` it was given (the composition root
+/// adds it to the `ServiceGroup`). Every query is shaped to use an index (see `docs/api.md`), results are
 /// canonical event JSON with `position`, and every failure is an ``EventQueryError``.
-public struct EventStoreReader: Service, Sendable {
+public struct EventStoreReader: Sendable {
     let client: PostgresClient
     let logger: Logger
 
-    /// Creates a reader over a pooled client for `database` (connections open when `run()` starts).
-    public init(database: DatabaseConfiguration, logger: Logger) {
-        var configuration = database.clientConfiguration
-        // Every read is an index lookup bounded by LIMIT, but the planner's GIN estimates make the causation
-        // walk look expensive enough to trigger JIT compilation, which costs more than the query itself.
-        configuration.options.additionalStartupParameters.append(("jit", "off"))
-        configuration.options.additionalStartupParameters.append(("application_name", "candystore-api"))
-        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+    /// Creates a reader over `client`, a pool the caller runs (as a service of its process).
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
         self.logger = logger
     }
 
-    /// Runs the connection pool until the task is cancelled (graceful shutdown).
-    public func run() async throws {
-        // PostgresClient.run() only reacts to cancellation; translate graceful shutdown into that.
-        await cancelWhenGracefulShutdown {
-            await client.run()
-        }
+    /// The pool configuration a reader wants for `database`: JIT off and the API's application name.
+    ///
+    /// Every read is an index lookup bounded by LIMIT, but the planner's GIN estimates make the causation walk
+    /// look expensive enough to trigger JIT compilation, which costs more than the query itself.
+    public static func clientConfiguration(
+        for database: DatabaseConfiguration, applicationName: String = "candystore-api"
+    ) -> PostgresClient.Configuration {
+        var configuration = database.clientConfiguration
+        configuration.options.additionalStartupParameters.append(("jit", "off"))
+        configuration.options.additionalStartupParameters.append(("application_name", applicationName))
+        return configuration
     }
 
     /// Runs a query and collects its rows, mapping failures to ``EventQueryError``.

@@ -1,6 +1,6 @@
-import CandystoreCommands
+import BloodbankCLI
 
-/// Entry point of the `bb` executable; all logic lives in CandystoreCommands.
+/// Entry point of the `bb` executable; all logic lives in BloodbankCLI (a client module: no server code).
 @main
 enum BBMain {
     static func main() async {

@@ -1,4 +1,5 @@
 import BloodbankModel
+import CandystoreHealth
 import CandystoreOps
 import CandystoreTestSupport
 import EventStore
@@ -206,14 +207,14 @@ import Testing
             let configuration = try TestApplication.configuration(
                 database: database, channel: TestApplication.channel())
             let app = try TestApplication.build(
-                configuration, health: HealthChecker(configuration: configuration.candystore))
+                configuration, health: HealthChecker(configuration: configuration.shared))
             try await app.test(.router) { client in
                 try await client.execute(uri: "/health", method: .get) { response in
                     let body = try #require(json(response.body).objectValue)
                     let components = try #require(body["components"]?.objectValue)
                     #expect(components.keys == ["postgres", "rabbitmq", "redis"])
-                    #expect(components["postgres"]?.objectValue?["healthy"] == .bool(true))
-                    #expect(components["redis"]?.objectValue?["healthy"] == .bool(true))
+                    #expect(components["postgres"]?.objectValue?["status"] == "ok")
+                    #expect(components["redis"]?.objectValue?["status"] == "ok")
                 }
             }
         }

@@ -1,4 +1,7 @@
 import BloodbankModel
+import CandystoreApp
+import CandystoreConfig
+import CandystoreHealth
 import CandystoreOps
 import EventStore
 import EventStoreQueries
@@ -6,18 +9,19 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import PostgresNIO
 import Testing
 
 @testable import CandystoreAPI
 
 /// Endpoints that never reach a backing service: runs anywhere (database and Redis point at closed ports).
 @Suite struct CandystoreAPITests {
-    static func offlineConfiguration(_ overrides: [String: String] = [:]) throws -> APIConfiguration {
+    static func offlineConfiguration(_ overrides: [String: String] = [:]) throws -> APIRole.Configuration {
         var values = overrides
         values["DATABASE_URL"] = "postgres://candystore:candystore@127.0.0.1:1/none"
         values["REDIS_URL"] = "redis://127.0.0.1:1/0"
         values["API_PORT"] = "0"
-        return try APIConfiguration(settings: Settings(values))
+        return try APIRole.Configuration(settings: Settings(values))
     }
 
     /// Parses a body as an object; empty when it is not one (non-throwing on purpose, see the integration suite).
@@ -205,9 +209,10 @@ import Testing
                 #expect(body["status"] == "degraded")
                 let components = try #require(body["components"]?.objectValue)
                 #expect(components.keys == ["postgres", "rabbitmq", "redis"])
-                #expect(components["rabbitmq"]?.objectValue?["healthy"] == .bool(false))
+                #expect(components["rabbitmq"]?.objectValue?["status"] == "down")
                 #expect(components["rabbitmq"]?.objectValue?["detail"]?.stringValue?.contains("queue missing") == true)
-                #expect(components["redis"]?.objectValue?["healthy"] == .bool(true))
+                #expect(components["redis"]?.objectValue?["status"] == "ok")
+                #expect(body["role"] == "api")
             }
             try await client.execute(uri: "/api/v1/events?limit=5000", method: .get) { _ in }
             try await client.execute(uri: "/metrics", method: .get) { response in
@@ -367,7 +372,8 @@ import Testing
 @Suite struct EventStreamHubTests {
     func hub() -> EventStreamHub {
         let database = try! DatabaseConfiguration(url: "postgres://candystore@127.0.0.1:1/none")
-        let reader = EventStoreReader(database: database, logger: Logger(label: "test"))
+        let reader = EventStoreReader(
+            client: PostgresClient(configuration: database.clientConfiguration), logger: Logger(label: "test"))
         return EventStreamHub(
             configuration: .init(
                 redis: nil, channel: "unused", fallbackPollInterval: .seconds(1), safetyPollInterval: .seconds(1)),

@@ -1,4 +1,5 @@
 import BloodbankModel
+import CandystoreApp
 import CandystoreTestSupport
 import EventStore
 import Foundation
@@ -269,7 +270,7 @@ import Testing
             let channel = TestApplication.channel()
             var configuration = try TestApplication.configuration(database: database, channel: channel)
             let clientName = "candystore-api-test-\(UUID().uuidString.prefix(8).lowercased())"
-            configuration.redisClientName = clientName
+            configuration.redis?.connection.clientName = clientName
             let app = try TestApplication.build(configuration)
             _ = try await app.test(.live) { client in
                 try await client.ws("/api/v1/events/stream") { inboundA, outboundA, _ in

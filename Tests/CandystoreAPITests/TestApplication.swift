@@ -1,4 +1,6 @@
-import CandystoreOps
+import CandystoreApp
+import CandystoreConfig
+import CandystoreHealth
 import EventStore
 import Foundation
 import Hummingbird
@@ -20,7 +22,7 @@ enum TestApplication {
 
     static func configuration(
         database: DatabaseConfiguration, channel: String, overrides: [String: String] = [:]
-    ) throws -> APIConfiguration {
+    ) throws -> APIRole.Configuration {
         var values = ProcessInfo.processInfo.environment
         values["DATABASE_URL"] =
             "postgres://\(database.username):\(database.password ?? "")@\(database.host):\(database.port)/\(database.database)"
@@ -32,18 +34,19 @@ enum TestApplication {
         values["API_TOKEN"] = nil
         values["API_CORS_ORIGINS"] = nil
         for (key, value) in overrides { values[key] = value }
-        return try APIConfiguration(settings: Settings(values))
+        return try APIRole.Configuration(settings: Settings(values))
     }
 
     /// A fresh channel name for one test.
     static func channel() -> String { "events:stream:test:\(UUID().uuidString.lowercased())" }
 
+    /// The application the binary runs (`APIRole`), with `health` in place of the real server checks.
     static func build(
-        _ configuration: APIConfiguration, health: HealthChecker? = fakeHealth, logLevel: Logger.Level = .warning
+        _ configuration: APIRole.Configuration, health: HealthChecker? = fakeHealth, logLevel: Logger.Level = .warning
     ) throws -> some ApplicationProtocol {
         var logger = Logger(label: "candystore.api.tests")
         logger.logLevel = logLevel
-        return try buildApplication(configuration: configuration, healthChecker: health, logger: logger)
+        return APIRole.application(configuration: configuration, health: health, logger: logger)
     }
 
     /// Publishes stored-event JSON on `channel`, in order, the way the manager does after commit.

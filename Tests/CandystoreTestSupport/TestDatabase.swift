@@ -36,10 +36,12 @@ package enum TestDatabase {
         _ body: @Sendable (EventStoreReader, DatabaseConfiguration) async throws -> T
     ) async throws -> T {
         try await withScratchDatabase { database in
-            let reader = EventStoreReader(database: database, logger: logger)
+            let client = PostgresClient(
+                configuration: EventStoreReader.clientConfiguration(for: database), backgroundLogger: logger)
+            let reader = EventStoreReader(client: client, logger: logger)
             return try await withThrowingTaskGroup(of: T?.self) { group in
                 group.addTask {
-                    try await reader.run()
+                    await client.run()
                     return nil
                 }
                 do {

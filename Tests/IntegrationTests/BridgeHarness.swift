@@ -1,6 +1,7 @@
 import AMQPClient
 import Bloodbank
 import BloodbankModel
+import CandystoreConfig
 import CandystoreOps
 import Foundation
 import LettaBridge
@@ -68,7 +69,7 @@ struct BridgeHarness: Sendable {
 
     /// The `.env` Letta configuration (the local server).
     static func lettaConfiguration() throws -> LettaClient.Configuration {
-        try LettaClient.Configuration.fromEnvironment(try Settings.load().values)
+        try IntegrationEnvironment.lettaConfiguration()
     }
 
     private func cleanUp() async {

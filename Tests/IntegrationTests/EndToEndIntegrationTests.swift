@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import BloodbankModel
+import CandystoreConfig
 import CandystoreOps
 import Foundation
 import LettaClient
@@ -14,9 +15,7 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     static func apiBase() throws -> String {
-        let settings = try Settings.load()
-        return
-            "http://\(settings.string("API_HOST", default: "127.0.0.1")):\(try settings.int("API_PORT", default: 8088))"
+        try IntegrationEnvironment.settings.apiBaseURL()
     }
 
     static func get(_ url: String) async throws -> (status: Int, body: JSONValue?) {
@@ -79,7 +78,7 @@ import Testing
 
         // 5. The Letta agent really exists, with the task in its memory. Clean it up afterwards (the events
         //    stay: the log is immutable, and this workflow id is new).
-        let letta = LettaClient(configuration: try .fromEnvironment(try Settings.load().values))
+        let letta = LettaClient(configuration: try IntegrationEnvironment.lettaConfiguration())
         let agent = try await letta.agent(id: sessionID)
         #expect(agent.name == "letta-python-dev")
         let blocks = try await letta.memoryBlocks(agentID: sessionID)

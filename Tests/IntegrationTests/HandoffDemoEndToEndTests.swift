@@ -1,4 +1,5 @@
 import BloodbankModel
+import CandystoreConfig
 import CandystoreOps
 import Foundation
 import LettaClient
@@ -65,7 +66,7 @@ extension EndToEndIntegrationTests {
         #expect(chain[4]["event"]?["agent_context"]?["instance_id"]?.stringValue == sessionID)
         let summary = chain[4]["event"]?["payload"]?["summary"]?.stringValue ?? ""
         #expect(summary.contains("Implement the demo story"), "\(summary)")
-        let letta = LettaClient(configuration: try .fromEnvironment(try Settings.load().values))
+        let letta = LettaClient(configuration: try IntegrationEnvironment.lettaConfiguration())
         let blocks = try await letta.memoryBlocks(agentID: sessionID)
         #expect(blocks.contains { $0.label == "task" && $0.value.contains(workflow) })
         try await letta.deleteAgent(id: sessionID)
@@ -96,7 +97,7 @@ extension EndToEndIntegrationTests {
         let last = try #require(lines.last)
         #expect(last.hasSuffix(": agent.letta.task.completed"))
         let sessionID = String(last.dropFirst("Letta agent ".count).prefix { $0 != ":" })
-        let letta = LettaClient(configuration: try .fromEnvironment(try Settings.load().values))
+        let letta = LettaClient(configuration: try IntegrationEnvironment.lettaConfiguration())
         try await letta.deleteAgent(id: sessionID)
     }
 

@@ -1,3 +1,6 @@
+import CandystoreApp
+import CandystoreConfig
+import CandystoreHealth
 import CandystoreOps
 import EventStore
 import Testing
@@ -46,5 +49,27 @@ import Testing
         let report = await checker.run()
         #expect(report.unhealthyNames == ["slow"])
         #expect(report.components[0].detail.contains("no answer"))
+    }
+}
+
+/// `candystore health` (the stack) asks every role for its own `/health`: with the services of `scripts/dev up`
+/// running it is healthy, and a role that does not answer is named.
+@Suite struct StackHealthIntegrationTests {
+    @Test func theRunningStackIsHealthyRoleByRole() async throws {
+        let app = try CandystoreApp(settings: IntegrationEnvironment.settings, label: "test.health")
+        let report = await try app.stackHealthChecker().run(role: "stack")
+        #expect(report.healthy, "\(report.components)")
+        #expect(report.components.map(\.name) == ["postgres", "rabbitmq", "redis", "manager", "api", "letta-bridge"])
+    }
+
+    @Test func aRoleThatDoesNotAnswerIsNamed() async throws {
+        var values = IntegrationEnvironment.settings.values
+        values["MANAGER_PORT"] = "1"
+        values["CANDYSTORE_API_URL"] = "http://127.0.0.1:2"
+        let app = try CandystoreApp(settings: Settings(values), label: "test.health")
+        let report = await try app.stackHealthChecker().run(role: "stack")
+        #expect(report.unhealthyNames == ["manager", "api"])
+        let manager = try #require(report.components.first { $0.name == "manager" })
+        #expect(manager.detail.contains("no answer from http://127.0.0.1:1/health"))
     }
 }

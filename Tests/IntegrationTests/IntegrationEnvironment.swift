@@ -1,19 +1,37 @@
+import CandystoreApp
+import CandystoreConfig
 import CandystoreOps
 import EventStore
 import Foundation
+import LettaClient
 import Logging
 import PostgresNIO
 
 /// Configuration for integration tests: the same `.env` + environment the binaries read (run from the
 /// package root, as `swift test` does). Servers must be running (`scripts/dev up`); tests fail otherwise.
 enum IntegrationEnvironment {
+    /// The settings the binaries would read here.
+    static let settings: Settings = {
+        do {
+            return try Settings.load()
+        } catch {
+            fatalError("integration test settings are invalid: \(error)")
+        }
+    }()
+
+    /// The shared configuration, built by the composition root as the binaries build it.
     static let configuration: CandystoreConfiguration = {
         do {
-            return try CandystoreConfiguration(settings: try Settings.load())
+            return try CandystoreConfiguration(settings: settings)
         } catch {
             fatalError("integration test configuration is invalid: \(error)")
         }
     }()
+
+    /// The `.env` Letta configuration (the local server), built as the bridge builds it.
+    static func lettaConfiguration() throws -> LettaClient.Configuration {
+        try LettaClient.Configuration(settings: settings)
+    }
 
     static let logger = Logger(label: "candystore.tests")
 

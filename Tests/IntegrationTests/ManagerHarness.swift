@@ -1,6 +1,7 @@
 import AMQPClient
 import Bloodbank
 import BloodbankModel
+import CandystoreApp
 import CandystoreOps
 import EventStore
 import EventStoreManager
@@ -76,24 +77,21 @@ struct ManagerHarness: Sendable {
         configuration: ManagerConfiguration? = nil,
         _ body: @Sendable (EventStoreManager) async throws -> T
     ) async throws -> T {
-        var amqpConfiguration = try AMQPConfiguration(url: IntegrationEnvironment.configuration.rabbitMQURL)
+        // The same wiring as `candystore manager` (CandystoreApp.ManagerRole), on the test's database and queues.
+        var shared = IntegrationEnvironment.configuration
+        shared.database = database
+        shared.topology = topology
+        var amqpConfiguration = try shared.amqpConfiguration(connectionName: "test-manager-\(id)")
         amqpConfiguration.connectionName = "test-manager-\(id)"
         amqpConfiguration.reconnect.initialDelay = .milliseconds(100)
         amqpConfiguration.reconnect.maximumDelay = .seconds(1)
-        let amqp = AMQPClient(configuration: amqpConfiguration, logger: logger)
-        let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
-        let redis = RedisClient(
-            configuration: try RedisClient.Configuration(url: IntegrationEnvironment.configuration.redisURL),
+        let role = ManagerRole(
+            configuration: .init(
+                shared: shared, manager: configuration ?? managerConfiguration, amqp: amqpConfiguration,
+                redis: try shared.redisConfiguration(), endpoint: nil),
             logger: logger)
-        let manager = EventStoreManager(
-            configuration: configuration ?? managerConfiguration,
-            amqp: amqp,
-            store: EventWriterStore(writer: EventWriter(client: postgres, logger: logger)),
-            stream: redis,
-            topology: topology,
-            logger: logger)
-        return try await withRunningServices([postgres, redis, amqp, manager], logger: logger) {
-            try await body(manager)
+        return try await withRunningServices(role.services, logger: logger) {
+            try await body(role.manager)
         }
     }
 

@@ -1,5 +1,7 @@
 import AsyncHTTPClient
 import CandystoreAPI
+import CandystoreApp
+import CandystoreConfig
 import CandystoreOps
 import EventStore
 import Foundation
@@ -121,8 +123,8 @@ enum APIBench {
         values["API_CORS_ORIGINS"] = nil
         values["API_MAX_CAUSATION_NODES"] = String(BenchData.treeSize)
         values["API_WS_BUFFER_SIZE"] = "10000"
-        let configuration = try APIConfiguration(settings: Settings(values))
-        let app = try await buildApplication(configuration: configuration, logger: logger)
+        let configuration = try APIRole.Configuration(settings: Settings(values))
+        let app = APIRole.application(configuration: configuration, logger: logger)
         let serviceGroup = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let baseURL = "http://127.0.0.1:\(port)"
 
@@ -141,7 +143,7 @@ enum APIBench {
                     wsURL: "ws://127.0.0.1:\(port)/api/v1/events/stream", clients: options.clients,
                     events: options.streamEvents, interval: options.streamInterval,
                     workflowID: samples.workflows[0], database: database,
-                    redisURL: configuration.candystore.redisURL, channel: channel, logger: logger)
+                    redisURL: configuration.shared.redisURL, channel: channel, logger: logger)
                 try await client.shutdown()
                 await serviceGroup.triggerGracefulShutdown()
                 return Report(load: load, queries: queries, stream: stream, postgresVersion: postgresVersion)

@@ -2,6 +2,8 @@ import AMQPClient
 import ArgumentParser
 import Bloodbank
 import BloodbankModel
+import CandystoreApp
+import CandystoreConfig
 import CandystoreOps
 import CoreMetrics
 import EventStore
@@ -229,18 +231,19 @@ struct Bench: Sendable {
         _ configuration: ManagerConfiguration, database: DatabaseConfiguration,
         _ body: @Sendable (EventStoreManager) async throws -> T
     ) async throws -> T {
-        var amqpConfiguration = try AMQPConfiguration(url: self.configuration.rabbitMQURL)
+        // The same wiring as `candystore manager` (CandystoreApp.ManagerRole), on the bench's database and queues.
+        var shared = self.configuration
+        shared.database = database
+        shared.topology = topology
+        var amqpConfiguration = try shared.amqpConfiguration(connectionName: "ingest-bench-manager-\(id)")
         amqpConfiguration.connectionName = "ingest-bench-manager-\(id)"
-        let amqp = AMQPClient(configuration: amqpConfiguration, logger: logger)
-        let postgres = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
-        let redis = RedisClient(
-            configuration: try RedisClient.Configuration(url: self.configuration.redisURL), logger: logger)
-        let manager = EventStoreManager(
-            configuration: configuration, amqp: amqp,
-            store: EventWriterStore(writer: EventWriter(client: postgres, logger: logger)), stream: redis,
-            topology: topology, logger: logger)
-        return try await withRunningServices([postgres, redis, amqp, manager], logger: logger) {
-            try await body(manager)
+        let role = ManagerRole(
+            configuration: .init(
+                shared: shared, manager: configuration, amqp: amqpConfiguration,
+                redis: try shared.redisConfiguration(), endpoint: nil),
+            logger: logger)
+        return try await withRunningServices(role.services, logger: logger) {
+            try await body(role.manager)
         }
     }
 

@@ -1,7 +1,6 @@
 import ArgumentParser
 import AsyncHTTPClient
 import BloodbankModel
-import CandystoreOps
 import Foundation
 
 /// `bb demo …`: demonstrations on the running stack.
@@ -20,7 +19,8 @@ struct BBDemo: AsyncParsableCommand {
                 Store API (/api/v1/events/{id}/descendants?format=tree from the workflow's first event) and prints
                 it. Needs the whole stack (scripts/dev up): RabbitMQ, the manager, the API, the Letta bridge and
                 Letta. Exit 1 with the reason when something is missing or nothing happens within --timeout.
-                Settings: RABBITMQ_URL, BLOODBANK_EXCHANGE, API_HOST, API_PORT, API_TOKEN (environment or .env).
+                Settings: RABBITMQ_URL, BLOODBANK_EXCHANGE, CANDYSTORE_API_URL (or API_HOST, API_PORT), API_TOKEN
+                (environment or .env).
                 """
         )
 
@@ -31,16 +31,14 @@ struct BBDemo: AsyncParsableCommand {
         @Flag(help: "Print the ids and the tree as JSON instead of the drawing.") var json = false
 
         func run() async throws {
-            let settings = try Settings.load()
-            let configuration = try CandystoreConfiguration(settings: settings)
-            let apiPort = try settings.int("API_PORT", default: 8088)
-            let apiBase = api ?? "http://\(settings.string("API_HOST", default: "127.0.0.1")):\(apiPort)"
+            let settings = try ClientSettings.load()
+            let apiBase = api ?? settings.apiBaseURL
             let options = HandoffDemo.Options(
-                rabbitMQURL: configuration.rabbitMQURL,
-                exchange: configuration.topology.exchange,
+                rabbitMQURL: settings.rabbitMQURL,
+                exchange: settings.exchange,
                 apiBaseURL: apiBase.hasSuffix("/") ? String(apiBase.dropLast()) : apiBase,
-                apiToken: settings.optionalString("API_TOKEN"),
-                sourceHost: settings.optionalString("BLOODBANK_SOURCE_HOST") ?? ProcessInfo.processInfo.hostName,
+                apiToken: settings.apiToken,
+                sourceHost: settings.sourceHost,
                 timeout: .seconds(max(1, timeout)),
                 toAgent: toAgent,
                 task: task)

@@ -3,11 +3,11 @@ import NIOConcurrencyHelpers
 import Prometheus
 
 /// Bootstraps swift-metrics once per process with a Prometheus registry (exported on `/metrics`).
-enum MetricsBootstrap {
+public enum MetricsBootstrap {
     private static let registry = NIOLockedValueBox<PrometheusCollectorRegistry?>(nil)
 
     /// The process's registry, bootstrapping the metrics system on first use.
-    static func bootstrap() -> PrometheusCollectorRegistry {
+    public static func bootstrap() -> PrometheusCollectorRegistry {
         registry.withLockedValue { current in
             if let current { return current }
             let created = PrometheusCollectorRegistry()

@@ -2,7 +2,7 @@ import AMQPClient
 import ArgumentParser
 import Bloodbank
 import BloodbankModel
-import CandystoreOps
+import CandystoreConfig
 import Foundation
 
 /// The `bb` client CLI for BMAD skills and people: publish events, list the catalogue, export schemas.
@@ -40,19 +40,18 @@ struct BBPublish: AsyncParsableCommand {
     @Option(help: "Seconds to wait for the broker (connect and confirm).") var timeout: Int = 10
 
     func run() async throws {
-        let settings = try Settings.load()
-        let configuration = try CandystoreConfiguration(settings: settings)
+        let settings = try ClientSettings.load()
         let envelope = try makeEnvelope(settings: settings)
         var amqp: AMQPConfiguration
         do {
-            amqp = try AMQPConfiguration(url: configuration.rabbitMQURL)
+            amqp = try AMQPConfiguration(url: settings.rabbitMQURL)
         } catch {
             throw CommandFailure("RABBITMQ_URL is invalid: \(error)")
         }
         amqp.connectTimeout = .seconds(timeout)
         amqp.connectionName = "bb publish"
         let connectionConfiguration = amqp
-        let exchange = configuration.topology.exchange
+        let exchange = settings.exchange
         let deadline = Duration.seconds(timeout)
         do {
             try await withDeadline(deadline) {
@@ -72,7 +71,7 @@ struct BBPublish: AsyncParsableCommand {
         print(BloodbankUUID.format(envelope.eventID))
     }
 
-    func makeEnvelope(settings: Settings) throws -> EventEnvelope {
+    func makeEnvelope(settings: ClientSettings) throws -> EventEnvelope {
         guard EventEnvelope.isValidEventType(eventType) else {
             throw CommandFailure(
                 "event type '\(eventType)' is not of the form domain.entity.action (lowercase, dot-separated)")
@@ -104,11 +103,10 @@ struct BBPublish: AsyncParsableCommand {
                 throw CommandFailure("--agent-context is invalid: \(error.reason)")
             }
         }
-        let hostName = settings.optionalString("BLOODBANK_SOURCE_HOST") ?? ProcessInfo.processInfo.hostName
         let source = EventSource(
-            host: hostName,
-            type: sourceType ?? settings.string("BLOODBANK_SOURCE_TYPE", default: "manual"),
-            app: sourceApp ?? settings.string("BLOODBANK_SOURCE_APP", default: "bb"),
+            host: settings.sourceHost,
+            type: sourceType ?? settings.sourceType,
+            app: sourceApp ?? settings.sourceApp,
             meta: JSONObject())
         do {
             let envelope = try EventEnvelope(

@@ -2,7 +2,7 @@ import AMQPClient
 import AsyncHTTPClient
 import Bloodbank
 import BloodbankModel
-import CandystoreOps
+import CandystoreConfig
 import Foundation
 
 /// The handoff demo on the running stack: publishes a BMAD workflow (started → phase completed → handoff

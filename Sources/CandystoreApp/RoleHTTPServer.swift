@@ -1,28 +1,27 @@
-import Foundation
+import BloodbankModel
+import CandystoreHealth
 import Hummingbird
 import Logging
 
-/// The manager's tiny HTTP surface: `GET /health` (JSON; 503 when unhealthy) and `GET /metrics` (Prometheus).
-public enum ManagerHTTPServer {
-    /// What `/health` reports: whether the process is healthy and a JSON body.
-    public typealias HealthProbe = @Sendable () async -> (healthy: Bool, body: [String: any Sendable])
-
+/// The small HTTP surface of a role without an API of its own (manager, Letta bridge): `GET /health` (the shared
+/// ``CandystoreHealth/HealthReport`` JSON; 503 when degraded) and `GET /metrics` (Prometheus text).
+public enum RoleHTTPServer {
     /// Builds the Hummingbird application (a `Service`) bound to `host:port`.
     public static func application(
+        name: String,
         host: String,
         port: Int,
-        health: @escaping HealthProbe,
+        health: @escaping @Sendable () async -> HealthReport,
         metrics: @escaping @Sendable () -> String,
         logger: Logger
     ) -> some ApplicationProtocol {
         let router = Router()
         router.get("/health") { _, _ -> Response in
-            let (healthy, body) = await health()
-            let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data("{}".utf8)
+            let report = await health()
             return Response(
-                status: healthy ? .ok : .serviceUnavailable,
+                status: report.healthy ? .ok : .serviceUnavailable,
                 headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(bytes: data)))
+                body: .init(byteBuffer: ByteBuffer(bytes: report.json.encodedBytes())))
         }
         router.get("/metrics") { _, _ -> Response in
             Response(
@@ -32,7 +31,7 @@ public enum ManagerHTTPServer {
         }
         return Application(
             router: router,
-            configuration: .init(address: .hostname(host, port: port), serverName: "candystore-manager"),
+            configuration: .init(address: .hostname(host, port: port), serverName: "candystore-\(name)"),
             logger: logger)
     }
 }
