@@ -11,6 +11,14 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny")
 ]
 
+/// Modules already converted to compiler-checked imports (as Hummingbird does): an import is internal unless
+/// it says `public import`, and a member is visible only where its module is imported. Every module moves here.
+let checkedImportsSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
 let package = Package(
     name: "candystore",
     platforms: [.macOS(.v14)],
@@ -159,13 +167,13 @@ let package = Package(
         // MARK: Configuration (settings: environment over .env over defaults; shared by every executable)
         .target(
             name: "CandystoreConfig",
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSettings
         ),
         // MARK: Health reports (one JSON shape for every role) and the check runner
         .target(
             name: "CandystoreHealth",
             dependencies: ["BloodbankModel", "CandystoreConfig"],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSettings
         ),
         // MARK: Operations: health checks of the servers, RabbitMQ management client
         .target(
@@ -179,11 +187,12 @@ let package = Package(
                 "RedisClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSettings
         ),
         // MARK: Composition root of the server binary: settings → typed configuration → every role, wired
         .target(
@@ -208,8 +217,9 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSettings
         ),
         .target(
             name: "CandystoreCommands",
@@ -221,11 +231,12 @@ let package = Package(
                 "EventStore",
                 "BloodbankModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSettings
         ),
         // MARK: The client CLI `bb` (event model, AMQP, HTTP client; no server module)
         .target(
@@ -237,8 +248,10 @@ let package = Package(
                 "CandystoreConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSettings
         ),
         // MARK: Executables (thin)
         .executableTarget(
@@ -399,20 +412,21 @@ let package = Package(
         .testTarget(
             name: "CandystoreConfigTests",
             dependencies: ["CandystoreConfig"],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSettings
         ),
         .testTarget(
             name: "CandystoreHealthTests",
             dependencies: ["CandystoreHealth", "CandystoreConfig", "BloodbankModel"],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSettings
         ),
         .testTarget(
             name: "CandystoreAppTests",
             dependencies: [
                 "CandystoreApp", "CandystoreConfig", "CandystoreHealth", "CandystoreOps", "CandystoreAPI",
-                "EventStoreManager", "LettaBridge", "LettaClient", "Bloodbank", "BloodbankModel",
+                "EventStoreManager", "LettaBridge", "LettaClient", "Bloodbank", "BloodbankModel", "AMQPClient",
+                "EventStore",
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSettings
         ),
         .testTarget(
             name: "CandystoreOpsTests",

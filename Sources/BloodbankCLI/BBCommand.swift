@@ -1,5 +1,5 @@
 import AMQPClient
-import ArgumentParser
+public import ArgumentParser
 import Bloodbank
 import BloodbankModel
 import CandystoreConfig

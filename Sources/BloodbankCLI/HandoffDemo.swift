@@ -4,6 +4,8 @@ import Bloodbank
 import BloodbankModel
 import CandystoreConfig
 import Foundation
+import NIOCore
+import NIOHTTP1
 
 /// The handoff demo on the running stack: publishes a BMAD workflow (started → phase completed → handoff
 /// requested, each with its parent in `correlation_ids`), waits until the Letta bridge accepted the handoff

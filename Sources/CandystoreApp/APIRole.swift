@@ -1,13 +1,13 @@
-import CandystoreAPI
-import CandystoreConfig
-import CandystoreHealth
-import CandystoreOps
-import EventStoreQueries
-import Hummingbird
-import Logging
-import PostgresNIO
-import Prometheus
-import RedisClient
+public import CandystoreAPI
+public import CandystoreConfig
+public import CandystoreHealth
+public import CandystoreOps
+public import EventStoreQueries
+public import Hummingbird
+public import Logging
+public import PostgresNIO
+public import Prometheus
+public import RedisClient
 
 /// The Event Store API role (`candystore api`), wired: the reader's PostgreSQL pool, the stream's Redis
 /// subscription, the health checks and the metrics registry, handed to `CandystoreAPI.buildApplication`.

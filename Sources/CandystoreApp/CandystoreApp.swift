@@ -1,8 +1,9 @@
-import CandystoreConfig
-import CandystoreHealth
-import CandystoreOps
-import Foundation
-import Logging
+public import CandystoreConfig
+public import CandystoreHealth
+public import CandystoreOps
+public import Foundation
+public import Logging
+public import Prometheus
 
 /// The composition root of the server binary: reads the settings once, bootstraps logging and metrics, and
 /// builds each role (``ManagerRole``, ``APIRole``, ``LettaBridgeRole``) and operation (migrations, topology,

@@ -1,4 +1,4 @@
-import CandystoreConfig
+public import CandystoreConfig
 
 /// Validates a whole configuration at once: builds every role's typed configuration and lists every problem,
 /// each naming its variable (what `candystore config` reports).

@@ -1,13 +1,14 @@
-import AMQPClient
-import BloodbankModel
-import CandystoreConfig
-import CandystoreHealth
-import CandystoreOps
-import Foundation
-import LettaBridge
-import LettaClient
-import Logging
-import ServiceLifecycle
+public import AMQPClient
+public import BloodbankModel
+public import CandystoreConfig
+public import CandystoreHealth
+public import CandystoreOps
+public import Foundation
+public import LettaBridge
+public import LettaClient
+public import Logging
+public import ServiceLifecycle
+import UnixSignals
 
 /// The Letta bridge role (`candystore letta-bridge`), wired: AMQP consumer and publisher, Letta client, and its
 /// `/health` + `/metrics` endpoint.

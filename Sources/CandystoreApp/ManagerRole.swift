@@ -1,15 +1,16 @@
-import AMQPClient
-import BloodbankModel
-import CandystoreConfig
-import CandystoreHealth
-import CandystoreOps
-import EventStore
-import EventStoreManager
-import Foundation
-import Logging
-import PostgresNIO
-import RedisClient
-import ServiceLifecycle
+public import AMQPClient
+public import BloodbankModel
+public import CandystoreConfig
+public import CandystoreHealth
+public import CandystoreOps
+public import EventStore
+public import EventStoreManager
+public import Foundation
+public import Logging
+public import PostgresNIO
+public import RedisClient
+public import ServiceLifecycle
+import UnixSignals
 
 /// The Event Store Manager role (`candystore manager`), wired: AMQP consumer, PostgreSQL writer, Redis
 /// announcer, and its `/health` + `/metrics` endpoint. The command, the integration-test harness and the ingest

@@ -1,6 +1,6 @@
-import Metrics
-import NIOConcurrencyHelpers
-import Prometheus
+public import Metrics
+public import NIOConcurrencyHelpers
+public import Prometheus
 
 /// Bootstraps swift-metrics once per process with a Prometheus registry (exported on `/metrics`).
 public enum MetricsBootstrap {

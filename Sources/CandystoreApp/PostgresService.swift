@@ -1,5 +1,5 @@
-import PostgresNIO
-import ServiceLifecycle
+public import PostgresNIO
+public import ServiceLifecycle
 
 /// Runs a `PostgresClient` pool as a service that also ends on graceful shutdown (the client itself only reacts
 /// to cancellation), so a `ServiceGroup` can stop it in order with the services that use it.

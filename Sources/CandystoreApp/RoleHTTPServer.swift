@@ -1,7 +1,7 @@
-import BloodbankModel
-import CandystoreHealth
-import Hummingbird
-import Logging
+public import BloodbankModel
+public import CandystoreHealth
+public import Hummingbird
+public import Logging
 
 /// The small HTTP surface of a role without an API of its own (manager, Letta bridge): `GET /health` (the shared
 /// ``CandystoreHealth/HealthReport`` JSON; 503 when degraded) and `GET /metrics` (Prometheus text).

@@ -1,14 +1,14 @@
-import AMQPClient
-import Bloodbank
-import CandystoreAPI
-import CandystoreConfig
-import CandystoreOps
-import EventStore
-import EventStoreManager
-import Foundation
-import LettaBridge
-import LettaClient
-import RedisClient
+public import AMQPClient
+public import Bloodbank
+public import CandystoreAPI
+public import CandystoreConfig
+public import CandystoreOps
+public import EventStore
+public import EventStoreManager
+public import Foundation
+public import LettaBridge
+public import LettaClient
+public import RedisClient
 
 // Typed configuration of every server role, built from `Settings` here and nowhere else. Each builder reads only
 // its own variables and names the variable in any error (see docs/configuration.md).

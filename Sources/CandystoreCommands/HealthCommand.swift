@@ -1,4 +1,5 @@
 import ArgumentParser
+import BloodbankModel
 import CandystoreApp
 import CandystoreHealth
 import CandystoreOps

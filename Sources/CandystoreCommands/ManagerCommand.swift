@@ -1,6 +1,7 @@
 import ArgumentParser
 import CandystoreApp
 import CandystoreConfig
+import Prometheus
 
 /// `candystore manager`: runs the Event Store Manager until SIGTERM/SIGINT.
 struct ManagerCommand: AsyncParsableCommand {

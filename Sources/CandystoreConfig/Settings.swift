@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The settings of one process: the environment over `.env` over the built-in defaults, read once.
 ///

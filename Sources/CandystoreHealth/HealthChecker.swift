@@ -1,4 +1,4 @@
-import BloodbankModel
+public import BloodbankModel
 import CandystoreConfig
 
 /// Runs named health checks concurrently, each bounded by a timeout, into ``ComponentHealth`` results.

@@ -1,4 +1,4 @@
-import BloodbankModel
+public import BloodbankModel
 
 /// The health of one thing a process depends on (a server, another role).
 public struct ComponentHealth: Sendable, Equatable {

@@ -1,6 +1,6 @@
-import Bloodbank
-import EventStore
-import Foundation
+public import Bloodbank
+public import EventStore
+public import Foundation
 
 /// Where the servers every role shares are (PostgreSQL, RabbitMQ, Redis) and the Bloodbank topology.
 ///

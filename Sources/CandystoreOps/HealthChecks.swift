@@ -2,11 +2,12 @@ import AsyncHTTPClient
 import Bloodbank
 import BloodbankModel
 import CandystoreConfig
-import CandystoreHealth
-import EventStore
+public import CandystoreHealth
+public import EventStore
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import PostgresNIO
 import RedisClient
 

@@ -1,7 +1,7 @@
-import AsyncHTTPClient
-import Bloodbank
+public import AsyncHTTPClient
+public import Bloodbank
 import CandystoreConfig
-import Foundation
+public import Foundation
 import NIOCore
 import NIOHTTP1
 

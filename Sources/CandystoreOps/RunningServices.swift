@@ -1,5 +1,5 @@
-import Logging
-import ServiceLifecycle
+public import Logging
+public import ServiceLifecycle
 
 /// Runs `services` in a `ServiceGroup` (started in order, stopped in reverse) while `body` runs, then shuts them
 /// down gracefully and waits for them; when `body` throws they are shut down and cancelled, and its error rethrown.

@@ -1,4 +1,4 @@
-import Bloodbank
+public import Bloodbank
 
 /// Compares the broker's exchanges, queues, arguments and bindings with a ``BloodbankTopology``.
 public struct TopologyVerifier: Sendable {

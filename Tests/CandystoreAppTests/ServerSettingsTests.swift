@@ -1,8 +1,11 @@
+import AMQPClient
 import Bloodbank
+import BloodbankModel
 import CandystoreAPI
 import CandystoreApp
 import CandystoreConfig
 import CandystoreOps
+import EventStore
 import EventStoreManager
 import Foundation
 import LettaBridge
