@@ -172,7 +172,8 @@ enum OpenAPIDocument {
     static func response(_ descriptor: APIResponse) -> OpenAPI.Response {
         var content: OpenAPI.Content.Map = [:]
         if let type = descriptor.contentType, let schema = descriptor.schema {
-            content[OpenAPI.ContentType(rawValue: type)!] = .b(OpenAPI.Content(schema: jsonSchema(schema), encoding: nil))
+            content[OpenAPI.ContentType(rawValue: type)!] = .b(
+                OpenAPI.Content(schema: jsonSchema(schema), encoding: nil))
         }
         var headers: OpenAPI.Header.Map?
         if !descriptor.headers.isEmpty {

@@ -303,6 +303,34 @@ import Testing
         }
     }
 
+    /// docs/api.md's claim about refused upgrades: a real upgrade request with a bad query gets 400 with an
+    /// empty body (hummingbird-websocket writes that refusal itself); the same URL as plain GET names the
+    /// parameter in the JSON error.
+    @Test func aRefusedUpgradeIs400WithAnEmptyBody() async throws {
+        let app = try TestApplication.build(try Self.offlineConfiguration(), logLevel: .critical)
+        try await app.test(.live) { client in
+            let upgrade: HTTPFields = [
+                .upgrade: "websocket", .connection: "Upgrade", .secWebSocketVersion: "13",
+                .secWebSocketKey: "dGhlIHNhbXBsZSBub25jZQ==",
+            ]
+            try await client.execute(uri: "/api/v1/events/stream?workflow_id=bad", method: .get, headers: upgrade) {
+                response in
+                #expect(response.status == .badRequest)
+                #expect(response.body.readableBytes == 0)
+            }
+        }
+        // The refusal closes the connection, so the plain GET goes through a second (router) test application.
+        let plain = try TestApplication.build(try Self.offlineConfiguration(), logLevel: .critical)
+        try await plain.test(.router) { client in
+            try await client.execute(uri: "/api/v1/events/stream?workflow_id=bad", method: .get) { response in
+                #expect(response.status == .badRequest)
+                #expect(
+                    json(response.body)["error"]?.objectValue?["message"]?.stringValue?.hasPrefix("workflow_id:")
+                        == true)
+            }
+        }
+    }
+
     /// Found by schemathesis: `+` stayed a `+` (browsers' `URLSearchParams` encode a space as `+`) and malformed
     /// escapes such as `%FF` were passed through as literal text.
     @Test func queryStringsAreFormDecoded() async throws {
