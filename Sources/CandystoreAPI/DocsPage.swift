@@ -28,8 +28,11 @@ enum DocsPage {
             }
             html += "</table>\n"
         }
-        let statuses = endpoint.responses.map { "<code>\($0.status)</code> \(inline($0.description))" }
-        html += "<p>Responses: \(statuses.joined(separator: "; "))</p>\n"
+        html += "<ul>\n"
+        for response in endpoint.responses {
+            html += "<li><code>\(response.status)</code> \(inline(response.description))</li>\n"
+        }
+        html += "</ul>\n"
         return html
     }
 
