@@ -72,7 +72,7 @@ func buildRouter(dependencies: APIDependencies) -> Router<BasicWebSocketRequestC
         router.add(middleware: CORSListMiddleware(origins: dependencies.configuration.corsOrigins))
     }
     router.add(middleware: ErrorMiddleware())
-    router.add(middleware: MethodMiddleware(templates: OpenAPIDocument.paths))
+    router.add(middleware: MethodMiddleware(endpoints: APIEndpoint.all))
     if let token = dependencies.configuration.token {
         router.add(middleware: AuthMiddleware(token: Array(token.utf8)))
     }

@@ -157,42 +157,73 @@ let requestDurationBuckets: [Duration] = [
     .seconds(5),
 ]
 
-/// Methods other than GET and HEAD (the router answers HEAD like GET, without a body) on the API's paths:
-/// `OPTIONS` gets `204` with `Allow`, anything else `405 Method Not Allowed` with `Allow` (RFC 9110). Without it
-/// the router would answer `404` for a path that exists. Unknown paths still get the router's `404`.
+/// Methods an API path does not serve: `OPTIONS` gets `204` with `Allow`, anything else `405 Method Not Allowed`
+/// with `Allow` (RFC 9110). Without it the router would answer `404` for a path that exists. Unknown paths still
+/// get the router's `404`. Paths and methods come from the endpoint descriptors (``APIEndpoint/all``), the same
+/// ones the router registers; HEAD is allowed wherever GET is (the router answers it like GET, without a body).
 struct MethodMiddleware<Context: RequestContext>: RouterMiddleware {
-    /// The route templates (`/api/v1/events/{event_id}`), split into segments.
-    let templates: [[Substring]]
-    /// The `Allow` header value of every path of this API.
-    static var allowed: String { "GET, HEAD, OPTIONS" }
-
-    init(templates: [String]) {
-        self.templates = templates.map { $0.split(separator: "/", omittingEmptySubsequences: false) }
+    /// A route template split into segments, with the methods it serves.
+    struct Template: Sendable {
+        let segments: [Substring]
+        let methods: Set<HTTPRequest.Method>
+        /// The `Allow` header value.
+        let allow: String
     }
 
-    /// Whether `path` matches a template (`{…}` segments match any non-empty segment).
-    func isKnown(_ path: String) -> Bool {
+    /// The API's path templates (`/api/v1/events/{event_id}`).
+    let templates: [Template]
+
+    init(endpoints: [APIEndpoint]) {
+        var methods: [String: Set<HTTPRequest.Method>] = [:]
+        var order: [String] = []
+        for endpoint in endpoints {
+            if methods[endpoint.path] == nil { order.append(endpoint.path) }
+            methods[endpoint.path, default: []].insert(endpoint.method)
+        }
+        templates = order.map { path in
+            var served = methods[path] ?? []
+            if served.contains(.get) { served.insert(.head) }
+            served.insert(.options)
+            let canonical: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options]
+            let listed =
+                canonical.filter(served.contains)
+                + served.subtracting(canonical).sorted { $0.rawValue < $1.rawValue }
+            return Template(
+                segments: path.split(separator: "/", omittingEmptySubsequences: false), methods: served,
+                allow: listed.map(\.rawValue).joined(separator: ", "))
+        }
+    }
+
+    /// The template `path` matches (`{…}` segments match any non-empty segment).
+    func template(for path: String) -> Template? {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false)
-        return templates.contains { template in
-            template.count == segments.count
-                && zip(template, segments).allSatisfy { pattern, segment in
+        return templates.first { template in
+            template.segments.count == segments.count
+                && zip(template.segments, segments).allSatisfy { pattern, segment in
                     pattern.hasPrefix("{") ? !segment.isEmpty : pattern == segment
                 }
         }
     }
 
+    /// Whether `path` matches a template.
+    func isKnown(_ path: String) -> Bool { template(for: path) != nil }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
-        guard request.method != .get, request.method != .head, isKnown(request.uri.path) else {
+        guard let template = template(for: request.uri.path),
+            request.method == .options || !template.methods.contains(request.method)
+        else {
             return try await next(request, context)
         }
         if request.method == .options {
-            return Response(status: .noContent, headers: [.allow: Self.allowed])
+            return Response(status: .noContent, headers: [.allow: template.allow])
         }
+        let usable = template.methods.subtracting([.head, .options]).map(\.rawValue).sorted()
         throw APIError(
             .methodNotAllowed, code: "method_not_allowed",
-            message: "\(request.method) is not allowed on \(request.uri.path); use GET",
-            headers: [.allow: Self.allowed])
+            message:
+                "\(request.method) is not allowed on \(request.uri.path); use \(APIParameter.alternatives(usable))",
+            headers: [.allow: template.allow])
     }
 }

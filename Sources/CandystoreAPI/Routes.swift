@@ -105,13 +105,14 @@ func parseUUID(_ text: String?, name: String) throws -> UUID {
     return uuid
 }
 
-/// Registers every route on `router`.
+/// Registers every route on `router`, each under its ``APIEndpoint`` descriptor (the one place that names
+/// its method and path).
 func addRoutes<Context: WebSocketRequestContext>(to router: Router<Context>, dependencies: APIDependencies) {
     let reader = dependencies.reader
     let configuration = dependencies.configuration
 
     // MARK: Events
-    router.get("/api/v1/events") { request, _ -> Response in
+    router.add(.listEvents) { request, _ -> Response in
         let query = try EventQuery(parameters: request.parameters)
         let page = try await reader.events(matching: query)
         var bytes: [UInt8] = [UInt8(ascii: "[")]
@@ -131,25 +132,20 @@ func addRoutes<Context: WebSocketRequestContext>(to router: Router<Context>, dep
         return JSONResponse.make(bytes: bytes, headers: headers)
     }
 
-    router.get("/api/v1/events/:event_id") { _, context -> Response in
-        let id = try parseUUID(context.parameters.get("event_id"), name: "event_id")
+    router.add(.getEvent) { _, context -> Response in
+        let id = try Parameters.eventID.uuid(context)
         guard let event = try await reader.event(id: id) else {
             throw APIError.notFound("event \(BloodbankUUID.format(id)) not found")
         }
         return JSONResponse.make(bytes: event.jsonBytes())
     }
 
-    for direction in ["descendants", "ancestors"] {
-        router.get("/api/v1/events/:event_id/\(direction)") { request, context -> Response in
-            let id = try parseUUID(context.parameters.get("event_id"), name: "event_id")
+    for (endpoint, direction) in [(APIEndpoint.getDescendants, "descendants"), (.getAncestors, "ancestors")] {
+        router.add(endpoint) { request, context -> Response in
+            let id = try Parameters.eventID.uuid(context)
             let parameters = try request.parameters
-            let format = parameters["format"] ?? "tree"
-            guard ["tree", "flat", "graph"].contains(format) else {
-                throw APIError.invalidParameter("format", "expected tree, flat or graph, got \"\(format)\"")
-            }
-            let maxDepth =
-                try QueryParsing.integer(parameters, "max_depth", range: 0...EventStoreReader.maximumDepth)
-                ?? EventStoreReader.maximumDepth
+            let format = try Parameters.format.choice(parameters) ?? "tree"
+            let maxDepth = try Parameters.maxDepth.integer(parameters) ?? EventStoreReader.maximumDepth
             let graph =
                 direction == "descendants"
                 ? try await reader.descendants(of: id, maxDepth: maxDepth, nodeLimit: configuration.maxCausationNodes)
@@ -164,7 +160,7 @@ func addRoutes<Context: WebSocketRequestContext>(to router: Router<Context>, dep
     }
 
     // MARK: Workflows and sessions
-    router.get("/api/v1/workflows") { request, _ -> Response in
+    router.add(.listWorkflows) { request, _ -> Response in
         let query = try WorkflowQuery(parameters: request.parameters)
         let page = try await reader.workflows(matching: query)
         var headers: HTTPFields = [:]
@@ -178,17 +174,17 @@ func addRoutes<Context: WebSocketRequestContext>(to router: Router<Context>, dep
         return JSONResponse.make(.array(page.workflows), headers: headers)
     }
 
-    router.get("/api/v1/workflows/:workflow_id") { _, context -> Response in
-        let id = try parseUUID(context.parameters.get("workflow_id"), name: "workflow_id")
+    router.add(.getWorkflow) { _, context -> Response in
+        let id = try Parameters.workflowIDPath.uuid(context)
         guard let workflow = try await reader.workflow(id: id) else {
             throw APIError.notFound("workflow \(BloodbankUUID.format(id)) not found")
         }
         return JSONResponse.make(workflow)
     }
 
-    router.get("/api/v1/workflows/:workflow_id/timeline") { request, context -> Response in
-        let id = try parseUUID(context.parameters.get("workflow_id"), name: "workflow_id")
-        let limit = try QueryParsing.limit(try request.parameters, default: EventQuery.maximumLimit, maximum: 10_000)
+    router.add(.getWorkflowTimeline) { request, context -> Response in
+        let id = try Parameters.workflowIDPath.uuid(context)
+        let limit = try Parameters.timelineLimit.integer(try request.parameters) ?? EventQuery.maximumLimit
         guard let entries = try await reader.timeline(workflowID: id, limit: limit) else {
             throw APIError.notFound("workflow \(BloodbankUUID.format(id)) not found")
         }
@@ -199,21 +195,20 @@ func addRoutes<Context: WebSocketRequestContext>(to router: Router<Context>, dep
             ]))
     }
 
-    router.get("/api/v1/sessions/:session_id") { _, context -> Response in
-        let id = try sessionID(context.parameters.get("session_id"))
+    router.add(.getSession) { _, context -> Response in
+        let id = try Parameters.sessionID.pathValue(context)
         guard let session = try await reader.session(id: id) else {
             throw APIError.notFound("session \(id) not found")
         }
         return JSONResponse.make(session)
     }
 
-    router.get("/api/v1/sessions/:session_id/events") { request, context -> Response in
-        let id = try sessionID(context.parameters.get("session_id"))
+    router.add(.listSessionEvents) { request, context -> Response in
+        let id = try Parameters.sessionID.pathValue(context)
         let parameters = try request.parameters
-        let limit = try QueryParsing.limit(
-            parameters, default: EventQuery.defaultLimit, maximum: EventQuery.maximumLimit)
-        let offset = try QueryParsing.integer(parameters, "offset", range: 0...1_000_000_000) ?? 0
-        let after = try QueryParsing.position(parameters, "after")
+        let limit = try Parameters.limit.integer(parameters) ?? EventQuery.defaultLimit
+        let offset = try Parameters.offset.integer(parameters) ?? 0
+        let after = try Parameters.sessionAfter.position(parameters)
         guard let events = try await reader.sessionEvents(id: id, limit: limit, offset: offset, after: after) else {
             throw APIError.notFound("session \(id) not found")
         }
@@ -230,11 +225,11 @@ func addRoutes<Context: WebSocketRequestContext>(to router: Router<Context>, dep
     let hub = dependencies.hub
     let logger = dependencies.logger
     router.ws(
-        "/api/v1/events/stream",
+        RouterPath(APIEndpoint.streamEvents.path),
         shouldUpgrade: { request, _ in
             let parameters = try request.parameters
             _ = try EventStreamFilter(parameters: parameters)
-            _ = try QueryParsing.position(parameters, "after")
+            _ = try Parameters.streamAfter.position(parameters)
             // A plain GET reaches this handler too; without this it would get an empty 200.
             guard request.headers[.upgrade]?.lowercased().contains("websocket") == true else {
                 throw APIError(
@@ -247,7 +242,7 @@ func addRoutes<Context: WebSocketRequestContext>(to router: Router<Context>, dep
         onUpgrade: { inbound, outbound, context in
             let parameters = try context.request.parameters
             let filter = try EventStreamFilter(parameters: parameters)
-            let after = try QueryParsing.position(parameters, "after")
+            let after = try Parameters.streamAfter.position(parameters)
             let session = StreamSession(
                 hub: hub, reader: reader, heartbeatInterval: configuration.heartbeatInterval,
                 bufferSize: configuration.streamBufferSize, logger: logger)
@@ -257,7 +252,7 @@ func addRoutes<Context: WebSocketRequestContext>(to router: Router<Context>, dep
 
     // MARK: Operations and documentation
     let health = dependencies.health
-    router.get("/health") { _, _ -> Response in
+    router.add(.health) { _, _ -> Response in
         let report = await health.run(
             role: "api",
             details: [
@@ -269,7 +264,7 @@ func addRoutes<Context: WebSocketRequestContext>(to router: Router<Context>, dep
     }
 
     let registry = dependencies.registry
-    router.get("/metrics") { _, _ -> Response in
+    router.add(.metrics) { _, _ -> Response in
         for (name, value, help) in [
             ("clients", hub.subscriberCount, "Connected WebSocket stream clients."),
             ("evictions", hub.evictionCount, "Stream clients closed for being too slow since start."),
@@ -287,21 +282,16 @@ func addRoutes<Context: WebSocketRequestContext>(to router: Router<Context>, dep
     }
 
     let openAPIDocument = OpenAPIDocument.served(requiresToken: configuration.token != nil)
-    router.get("/openapi.json") { _, _ -> Response in
+    router.add(.openAPI) { _, _ -> Response in
         JSONResponse.make(bytes: openAPIDocument)
     }
 
-    router.get("/docs") { _, _ -> Response in
+    let docsPage = DocsPage.html()
+    router.add(.docs) { _, _ -> Response in
         var headers: HTTPFields = [:]
         headers[.contentType] = "text/html; charset=utf-8"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: DocsPage.html)))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: docsPage)))
     }
-}
-
-/// A session id from the path: `agent-<uuid>`, a bare UUID, or another Letta id (1…255 characters).
-func sessionID(_ text: String?) throws -> String {
-    guard let text else { throw APIError.invalidParameter("session_id", "expected agent-<uuid> or a UUID") }
-    return try QueryParsing.validText(text.removingPercentEncoding ?? text, "session_id")
 }
 
 extension HTTPFields.Element.Name {

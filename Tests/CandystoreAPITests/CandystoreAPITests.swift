@@ -102,39 +102,74 @@ import Testing
     }
 
     @Test func openAPIDocumentDescribesEveryRoute() async throws {
-        let document = try #require(try JSONValue(parsing: OpenAPIDocument.json).objectValue)
+        let bytes = OpenAPIDocument.served(requiresToken: true)
+        let document = try #require(try JSONValue(parsing: bytes).objectValue)
         #expect(document["openapi"] == "3.1.0")
         let paths = try #require(document["paths"]?.objectValue)
-        for path in [
-            "/api/v1/events", "/api/v1/events/{event_id}", "/api/v1/events/{event_id}/descendants",
-            "/api/v1/events/{event_id}/ancestors", "/api/v1/events/stream", "/api/v1/workflows",
-            "/api/v1/workflows/{workflow_id}", "/api/v1/workflows/{workflow_id}/timeline",
-            "/api/v1/sessions/{session_id}", "/api/v1/sessions/{session_id}/events", "/health", "/metrics",
-            "/openapi.json", "/docs",
-        ] {
-            #expect(paths[path]?.objectValue?["get"] != nil, "\(path)")
+        #expect(Set(paths.keys) == Set(APIEndpoint.all.map(\.path)))
+        // The parameters EventStoreQueries parses are exactly the ones the descriptors document.
+        func names(_ path: String) -> Set<String> {
+            let parameters = paths[path]?.objectValue?["get"]?.objectValue?["parameters"]?.arrayValue ?? []
+            return Set(parameters.compactMap { $0.objectValue?["name"]?.stringValue })
         }
-        // Every query parameter the events parser knows is documented.
-        let parameters = paths["/api/v1/events"]?.objectValue?["get"]?.objectValue?["parameters"]?.arrayValue ?? []
-        let names = Set(parameters.compactMap { $0.objectValue?["name"]?.stringValue })
-        #expect(names.isSuperset(of: EventQuery.parameterNames))
+        #expect(names("/api/v1/events") == Set(EventQuery.parameterNames))
+        #expect(Set(Parameters.listEvents.map(\.name)) == Set(EventQuery.parameterNames))
+        // Path parameters are declared for every {segment}, with a seed example.
+        for endpoint in APIEndpoint.all {
+            let declared = endpoint.parameters.filter { $0.location == .path }
+            #expect(declared.map(\.name) == endpoint.pathParameterNames, "\(endpoint.path)")
+            #expect(declared.allSatisfy { $0.example?.contains("5eed0000-") == true }, "\(endpoint.path)")
+        }
         // Every $ref resolves.
         let schemas = try #require(document["components"]?.objectValue?["schemas"]?.objectValue)
-        for match in OpenAPIDocument.json.matches(of: /"#\/components\/schemas\/(\w+)"/) {
-            #expect(schemas[String(match.1)] != nil, "\(match.1)")
-        }
+        let text = String(decoding: bytes, as: UTF8.self)
+        let references = text.matches(of: /"#\/components\/schemas\/([\w.\-]+)"/).map { String($0.1) }
+        #expect(references.count > 20)
+        for name in references { #expect(schemas[name] != nil, "\(name)") }
+        // Stable bytes, sorted keys.
+        #expect(OpenAPIDocument.served(requiresToken: true) == bytes)
+        #expect(document.keys == document.keys.sorted())
 
         let app = try TestApplication.build(try Self.offlineConfiguration(), logLevel: .critical)
         try await app.test(.router) { client in
             try await client.execute(uri: "/openapi.json", method: .get) { response in
                 #expect(response.status == .ok)
+                #expect(Array(response.body.readableBytesView) == OpenAPIDocument.served(requiresToken: false))
                 #expect(json(response.body)["info"] != nil)
             }
             try await client.execute(uri: "/docs", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType]?.hasPrefix("text/html") == true)
-                #expect(String(buffer: response.body).contains("/api/v1/events/stream"))
+                let page = String(buffer: response.body)
+                for endpoint in APIEndpoint.all { #expect(page.contains(endpoint.path), "\(endpoint.path)") }
+                #expect(page.contains("<code>max_depth</code>"))
             }
+        }
+    }
+
+    /// The event payload schemas in the document are the catalogue's JSON Schema export, unchanged by the
+    /// conversion into OpenAPIKit's typed schema.
+    @Test func payloadSchemasComeFromTheCatalogue() throws {
+        let document = try #require(try JSONValue(parsing: OpenAPIDocument.served(requiresToken: false)).objectValue)
+        let schemas = try #require(document["components"]?.objectValue?["schemas"]?.objectValue)
+        let catalogue = EventCatalogue.phase1
+        #expect(!catalogue.eventTypes.isEmpty)
+        for eventType in catalogue.eventTypes {
+            let entry = try #require(catalogue[eventType])
+            let served = try #require(schemas["\(eventType).payload"], "\(eventType)")
+            #expect(sorted(served) == sorted(EventCatalogue.payloadSchema(of: entry)), "\(eventType)")
+        }
+        let payload = schemas["Event"]?.objectValue?["properties"]?.objectValue?["payload"]?.objectValue
+        #expect(payload?["anyOf"]?.arrayValue?.count == catalogue.eventTypes.count + 1)
+    }
+
+    /// A JSON value with every object's keys sorted (the served document sorts keys).
+    func sorted(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .object(let object):
+            return .object(JSONObject(object.entries.sorted { $0.key < $1.key }.map { ($0.key, sorted($0.value)) }))
+        case .array(let items): return .array(items.map(sorted))
+        default: return value
         }
     }
 
@@ -273,6 +308,34 @@ import Testing
         }
     }
 
+    /// docs/api.md's claim about refused upgrades: a real upgrade request with a bad query gets 400 with an
+    /// empty body (hummingbird-websocket writes that refusal itself); the same URL as plain GET names the
+    /// parameter in the JSON error.
+    @Test func aRefusedUpgradeIs400WithAnEmptyBody() async throws {
+        let app = try TestApplication.build(try Self.offlineConfiguration(), logLevel: .critical)
+        try await app.test(.live) { client in
+            let upgrade: HTTPFields = [
+                .upgrade: "websocket", .connection: "Upgrade", .secWebSocketVersion: "13",
+                .secWebSocketKey: "dGhlIHNhbXBsZSBub25jZQ==",
+            ]
+            try await client.execute(uri: "/api/v1/events/stream?workflow_id=bad", method: .get, headers: upgrade) {
+                response in
+                #expect(response.status == .badRequest)
+                #expect(response.body.readableBytes == 0)
+            }
+        }
+        // The refusal closes the connection, so the plain GET goes through a second (router) test application.
+        let plain = try TestApplication.build(try Self.offlineConfiguration(), logLevel: .critical)
+        try await plain.test(.router) { client in
+            try await client.execute(uri: "/api/v1/events/stream?workflow_id=bad", method: .get) { response in
+                #expect(response.status == .badRequest)
+                #expect(
+                    json(response.body)["error"]?.objectValue?["message"]?.stringValue?.hasPrefix("workflow_id:")
+                        == true)
+            }
+        }
+    }
+
     /// Found by schemathesis: `+` stayed a `+` (browsers' `URLSearchParams` encode a space as `+`) and malformed
     /// escapes such as `%FF` were passed through as literal text.
     @Test func queryStringsAreFormDecoded() async throws {
@@ -302,10 +365,12 @@ import Testing
         let open = try #require(try JSONValue(parsing: OpenAPIDocument.served(requiresToken: false)).objectValue)
         #expect(open["security"] == nil)
         #expect(open["components"]?.objectValue?["securitySchemes"] != nil)
-        #expect(open.keys.first == "openapi")  // key order kept
+        #expect(open.keys == open.keys.sorted())  // sorted keys: stable bytes
         let closed = try #require(try JSONValue(parsing: OpenAPIDocument.served(requiresToken: true)).objectValue)
         #expect(closed["security"]?.arrayValue?.count == 1)
-        #expect(OpenAPIDocument.paths.contains("/api/v1/sessions/{session_id}/events"))
+        #expect(closed["paths"]?.objectValue?["/api/v1/sessions/{session_id}/events"] != nil)
+        let health = open["paths"]?.objectValue?["/health"]?.objectValue?["get"]?.objectValue
+        #expect(health?["security"] == .array([]))
         let app = try TestApplication.build(try Self.offlineConfiguration(), logLevel: .critical)
         try await app.test(.router) { client in
             try await client.execute(uri: "/openapi.json", method: .get) { response in
