@@ -359,7 +359,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LettaClientTests",
-            dependencies: ["LettaClient"],
+            dependencies: ["LettaClient", "CandystoreApp", "CandystoreConfig"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

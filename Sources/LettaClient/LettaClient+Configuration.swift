@@ -63,64 +63,6 @@ extension LettaClient {
             self.reuseConnections = reuseConnections
         }
 
-        /// Reads the configuration from environment variables; unset or empty ones take the local-stack default.
-        ///
-        /// `LETTA_SERVER_URL`, `LETTA_TOKEN` (sent as a bearer token), `LETTA_REQUEST_TIMEOUT_SECONDS`,
-        /// `LETTA_MESSAGE_TIMEOUT_SECONDS`; model: `LETTA_MODEL`, `LETTA_MODEL_ENDPOINT_TYPE`,
-        /// `LETTA_MODEL_ENDPOINT`, `LETTA_MODEL_CONTEXT_WINDOW`, `LETTA_MODEL_HANDLE`; embeddings:
-        /// `LETTA_EMBEDDING_MODEL`, `LETTA_EMBEDDING_ENDPOINT_TYPE`, `LETTA_EMBEDDING_ENDPOINT`,
-        /// `LETTA_EMBEDDING_DIM`, `LETTA_EMBEDDING_CHUNK_SIZE`, `LETTA_EMBEDDING_HANDLE`.
-        /// Takes the dictionary (not the process) so a composition root can pass its merged `.env` view.
-        public static func fromEnvironment(
-            _ environment: [String: String] = ProcessInfo.processInfo.environment
-        ) throws(LettaClientError) -> Configuration {
-            func value(_ name: String) -> String? {
-                guard let raw = environment[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else {
-                    return nil
-                }
-                return raw
-            }
-            func integer(_ name: String) throws(LettaClientError) -> Int? {
-                guard let raw = value(name) else { return nil }
-                guard let number = Int(raw), number > 0 else {
-                    throw LettaClientError(
-                        code: .invalidConfiguration,
-                        message: "\(name) must be a positive integer, not '\(raw)'"
-                    )
-                }
-                return number
-            }
-            let stubEndpoint = "http://127.0.0.1:8299/v1"
-            let modelEndpoint = value("LETTA_MODEL_ENDPOINT") ?? stubEndpoint
-            var configuration = Configuration(
-                baseURL: value("LETTA_SERVER_URL") ?? "http://127.0.0.1:8283",
-                authorization: value("LETTA_TOKEN").map { .bearer($0) },
-                defaultLLMConfig: LettaLLMConfig(
-                    model: value("LETTA_MODEL") ?? "stub-model",
-                    modelEndpointType: value("LETTA_MODEL_ENDPOINT_TYPE") ?? "openai",
-                    modelEndpoint: modelEndpoint,
-                    contextWindow: try integer("LETTA_MODEL_CONTEXT_WINDOW") ?? 32000,
-                    handle: value("LETTA_MODEL_HANDLE")
-                ),
-                defaultEmbeddingConfig: LettaEmbeddingConfig(
-                    embeddingEndpointType: value("LETTA_EMBEDDING_ENDPOINT_TYPE") ?? "openai",
-                    embeddingEndpoint: value("LETTA_EMBEDDING_ENDPOINT") ?? modelEndpoint,
-                    embeddingModel: value("LETTA_EMBEDDING_MODEL") ?? "stub-embedding",
-                    embeddingDim: try integer("LETTA_EMBEDDING_DIM") ?? 1536,
-                    embeddingChunkSize: try integer("LETTA_EMBEDDING_CHUNK_SIZE") ?? 300,
-                    handle: value("LETTA_EMBEDDING_HANDLE")
-                )
-            )
-            if let seconds = try integer("LETTA_REQUEST_TIMEOUT_SECONDS") {
-                configuration.requestTimeout = .seconds(seconds)
-            }
-            if let seconds = try integer("LETTA_MESSAGE_TIMEOUT_SECONDS") {
-                configuration.messageTimeout = .seconds(seconds)
-            }
-            try configuration.validate()
-            return configuration
-        }
-
         /// Checks what can be checked before any request: an http(s) base URL with a host, positive limits.
         public func validate() throws(LettaClientError) {
             guard let url = URL(string: baseURL), let scheme = url.scheme?.lowercased(),

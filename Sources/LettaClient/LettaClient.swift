@@ -12,7 +12,7 @@ import NIOCore
 /// create and shut down a dedicated one with the configured connect timeout.
 ///
 /// ```swift
-/// let letta = LettaClient(configuration: try .fromEnvironment())
+/// let letta = LettaClient(configuration: .init(baseURL: "http://127.0.0.1:8283"))
 /// let agent = try await letta.createAgent(
 ///     name: "architect-wf-1", tags: ["workflow:wf-1"],
 ///     memoryBlocks: [LettaMemoryBlockCreate(label: "task", value: "Design the schema")])

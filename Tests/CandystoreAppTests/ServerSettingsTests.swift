@@ -130,3 +130,55 @@ import Testing
         #expect(throws: ConfigurationError.self) { try Settings(["CANDYSTORE_API_URL": "api.example"]).apiBaseURL() }
     }
 }
+
+@Suite struct LettaClientConfigurationTests {
+    @Test func defaultsPointAtTheLocalStack() throws {
+        let configuration = try LettaClient.Configuration(settings: Settings([:]))
+        #expect(configuration.baseURL == "http://127.0.0.1:8283")
+        #expect(configuration.authorization == nil)
+        #expect(configuration.defaultLLMConfig == .modelStub())
+        #expect(configuration.defaultEmbeddingConfig == .modelStub())
+        #expect(configuration.requestTimeout == .seconds(30))
+        #expect(configuration.messageTimeout == .seconds(300))
+    }
+
+    @Test func settingsOverrideEveryKnob() throws {
+        let configuration = try LettaClient.Configuration(
+            settings: Settings([
+                "LETTA_SERVER_URL": "https://letta.example.invalid",
+                "LETTA_TOKEN": "tok",
+                "LETTA_MODEL": "gpt-4o-mini",
+                "LETTA_MODEL_ENDPOINT": "https://llm.example.invalid/v1",
+                "LETTA_EMBEDDING_ENDPOINT": "",
+                "LETTA_MODEL_CONTEXT_WINDOW": "128000",
+                "LETTA_MODEL_HANDLE": "openai/gpt-4o-mini",
+                "LETTA_EMBEDDING_MODEL": "text-embedding-3-small",
+                "LETTA_EMBEDDING_DIM": "512",
+                "LETTA_EMBEDDING_ENDPOINT_TYPE": "openai",
+                "LETTA_REQUEST_TIMEOUT_SECONDS": "5",
+                "LETTA_MESSAGE_TIMEOUT_SECONDS": "600",
+            ]))
+        #expect(configuration.baseURL == "https://letta.example.invalid")
+        #expect(configuration.authorization == .bearer("tok"))
+        #expect(configuration.defaultLLMConfig.model == "gpt-4o-mini")
+        #expect(configuration.defaultLLMConfig.contextWindow == 128000)
+        #expect(configuration.defaultLLMConfig.handle == "openai/gpt-4o-mini")
+        // The embedding endpoint follows the model endpoint unless set.
+        #expect(configuration.defaultEmbeddingConfig.embeddingEndpoint == "https://llm.example.invalid/v1")
+        #expect(configuration.defaultEmbeddingConfig.embeddingModel == "text-embedding-3-small")
+        #expect(configuration.defaultEmbeddingConfig.embeddingDim == 512)
+        #expect(configuration.requestTimeout == .seconds(5))
+        #expect(configuration.messageTimeout == .seconds(600))
+    }
+
+    @Test func badValuesAreRejectedNamingTheVariable() {
+        let badNumber = #expect(throws: ConfigurationError.self) {
+            try LettaClient.Configuration(settings: Settings(["LETTA_EMBEDDING_DIM": "many"]))
+        }
+        #expect(badNumber?.key == "LETTA_EMBEDDING_DIM")
+        let badURL = #expect(throws: ConfigurationError.self) {
+            try LettaClient.Configuration(settings: Settings(["LETTA_SERVER_URL": "127.0.0.1:8283"]))
+        }
+        #expect(badURL?.key == "LETTA_SERVER_URL")
+    }
+}

@@ -1,3 +1,5 @@
+import CandystoreApp
+import CandystoreConfig
 import Foundation
 import Testing
 
@@ -10,7 +12,8 @@ import Testing
     let letta: LettaClient
 
     init() throws {
-        letta = LettaClient(configuration: try .fromEnvironment())
+        // The same settings and builder as the bridge (CandystoreApp), so LETTA_* in .env select the server.
+        letta = LettaClient(configuration: try LettaClient.Configuration(settings: try Settings.load()))
     }
 
     /// A unique tag per test run, so concurrent runs and leftovers never match.
