@@ -11,6 +11,15 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny")
 ]
 
+/// Targets converted to compiler-checked imports (as Hummingbird does): every member used must come from a module
+/// the file imports (SE-0444), and imports are internal unless marked `public`/`package` (SE-0409), so a
+/// dependency leaking through public API is visible in the source. The other targets move over one by one.
+let checkedImportsSwiftSettings: [SwiftSetting] =
+    swiftSettings + [
+        .enableUpcomingFeature("MemberImportVisibility"),
+        .enableUpcomingFeature("InternalImportsByDefault"),
+    ]
+
 let package = Package(
     name: "candystore",
     platforms: [.macOS(.v14)],
@@ -40,7 +49,7 @@ let package = Package(
         // MARK: Event model (pure Foundation)
         .target(
             name: "BloodbankModel",
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         // MARK: Transport clients (no event model)
         .target(
@@ -52,7 +61,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         .target(
             name: "RedisClient",
@@ -63,7 +72,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         .target(
             name: "LettaClient",
@@ -71,8 +80,9 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         // MARK: Bloodbank topology and (later) publisher/consumer glue
         .target(
@@ -93,7 +103,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         // MARK: Read side of the store (queries, causation walks, stream reads)
         .target(
@@ -105,7 +115,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         // MARK: Event Store API (HTTP + WebSocket; never imports PostgresNIO or the AMQP client)
         .target(
@@ -141,6 +151,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -168,6 +179,8 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -207,7 +220,134 @@ let package = Package(
             dependencies: ["CandystoreCommands"],
             swiftSettings: swiftSettings
         ),
-        // MARK: Benchmarks (bench/<name>/run builds them in release and records results in bench/results/)
+        // MARK: Tests
+        .target(
+            name: "CandystoreTestSupport",
+            dependencies: [
+                "EventStore",
+                "EventStoreQueries",
+                "BloodbankModel",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/CandystoreTestSupport",
+            swiftSettings: checkedImportsSwiftSettings
+        ),
+        .testTarget(
+            name: "BloodbankModelTests",
+            dependencies: ["BloodbankModel"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: checkedImportsSwiftSettings
+        ),
+        .testTarget(
+            name: "AMQPClientTests",
+            dependencies: [
+                "AMQPClient",
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: checkedImportsSwiftSettings
+        ),
+        .testTarget(
+            name: "RedisClientTests",
+            dependencies: [
+                "RedisClient",
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: checkedImportsSwiftSettings
+        ),
+        .testTarget(
+            name: "LettaClientTests",
+            dependencies: ["LettaClient"],
+            swiftSettings: checkedImportsSwiftSettings
+        ),
+        .testTarget(
+            name: "EventStoreQueriesTests",
+            dependencies: [
+                "CandystoreTestSupport",
+                "EventStoreQueries",
+                "EventStore",
+                "BloodbankModel",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: checkedImportsSwiftSettings
+        ),
+        .testTarget(
+            name: "CandystoreAPITests",
+            dependencies: [
+                "CandystoreTestSupport",
+                "CandystoreAPI",
+                "EventStoreQueries",
+                "EventStore",
+                "BloodbankModel",
+                "RedisClient",
+                "CandystoreOps",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EventStoreWriterTests",
+            dependencies: [
+                "EventStore",
+                "BloodbankModel",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: checkedImportsSwiftSettings
+        ),
+        .testTarget(
+            name: "EventStoreTests",
+            dependencies: ["EventStore", .product(name: "PostgresNIO", package: "postgres-nio")],
+            swiftSettings: checkedImportsSwiftSettings
+        ),
+        .testTarget(
+            name: "CandystoreOpsTests",
+            dependencies: ["CandystoreOps", "Bloodbank", "EventStore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "CandystoreOps",
+                "EventStore",
+                "EventStoreManager",
+                "Bloodbank",
+                "BloodbankModel",
+                "AMQPClient",
+                "RedisClient",
+                "LettaClient",
+                "LettaBridge",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
+
+// MARK: Benchmarks
+// Only with CANDYSTORE_BENCH=1 (bench/<name>/run sets it and builds in release into .build-bench), so neither
+// `swift build` nor `swift build --build-tests` compiles them. They record results in bench/results/.
+if Context.environment["CANDYSTORE_BENCH"] == "1" {
+    package.targets += [
         .executableTarget(
             name: "amqp-bench",
             dependencies: [
@@ -256,118 +396,5 @@ let package = Package(
             exclude: ["run"],
             swiftSettings: swiftSettings
         ),
-        // MARK: Tests
-        .target(
-            name: "CandystoreTestSupport",
-            dependencies: [
-                "EventStore",
-                "EventStoreQueries",
-                "BloodbankModel",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Tests/CandystoreTestSupport",
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "BloodbankModelTests",
-            dependencies: ["BloodbankModel"],
-            resources: [.copy("Fixtures")],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "AMQPClientTests",
-            dependencies: [
-                "AMQPClient",
-                .product(name: "NIOTestUtils", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "RedisClientTests",
-            dependencies: [
-                "RedisClient",
-                .product(name: "NIOTestUtils", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "LettaClientTests",
-            dependencies: ["LettaClient"],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "EventStoreQueriesTests",
-            dependencies: [
-                "CandystoreTestSupport",
-                "EventStoreQueries",
-                "EventStore",
-                "BloodbankModel",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "CandystoreAPITests",
-            dependencies: [
-                "CandystoreTestSupport",
-                "CandystoreAPI",
-                "EventStoreQueries",
-                "EventStore",
-                "BloodbankModel",
-                "RedisClient",
-                "CandystoreOps",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-                .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
-                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "EventStoreWriterTests",
-            dependencies: [
-                "EventStore",
-                "BloodbankModel",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "EventStoreTests",
-            dependencies: ["EventStore"],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "CandystoreOpsTests",
-            dependencies: ["CandystoreOps", "Bloodbank", "EventStore"],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "IntegrationTests",
-            dependencies: [
-                "CandystoreOps",
-                "EventStore",
-                "EventStoreManager",
-                "Bloodbank",
-                "BloodbankModel",
-                "AMQPClient",
-                "RedisClient",
-                "LettaClient",
-                "LettaBridge",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-            ],
-            swiftSettings: swiftSettings
-        ),
     ]
-)
+}

@@ -1,9 +1,9 @@
 import BloodbankModel
-import EventStore
+public import EventStore
 import Foundation
-import Logging
+public import Logging
 import PostgresNIO
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// The read side of the event store: pooled, read-only queries for the API and the live stream.
 ///

@@ -1,8 +1,8 @@
-import BloodbankModel
-import EventStore
-import EventStoreQueries
-import Foundation
-import Logging
+package import BloodbankModel
+package import EventStore
+package import EventStoreQueries
+package import Foundation
+package import Logging
 import PostgresNIO
 
 /// Scratch databases and fixtures shared by the API and query integration suites (servers from `scripts/dev up`; the suites fail
