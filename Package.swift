@@ -303,6 +303,7 @@ let package = Package(
         .testTarget(
             name: "EventStoreWriterTests",
             dependencies: [
+                "CandystoreTestSupport",
                 "EventStore",
                 "BloodbankModel",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -323,6 +324,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
+                "CandystoreTestSupport",
                 "CandystoreOps",
                 "EventStore",
                 "EventStoreManager",
