@@ -11,13 +11,14 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny")
 ]
 
-/// Modules already converted to compiler-checked imports (as Hummingbird does): an import is internal unless
-/// it says `public import`, and a member is visible only where its module is imported. Every module moves here.
-let checkedImportsSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
-    .enableUpcomingFeature("MemberImportVisibility"),
-    .enableUpcomingFeature("InternalImportsByDefault"),
-]
+/// Targets converted to compiler-checked imports (as Hummingbird does): every member used must come from a module
+/// the file imports (SE-0444), and imports are internal unless marked `public`/`package` (SE-0409), so a
+/// dependency leaking through public API is visible in the source. The other targets move over one by one.
+let checkedImportsSwiftSettings: [SwiftSetting] =
+    swiftSettings + [
+        .enableUpcomingFeature("MemberImportVisibility"),
+        .enableUpcomingFeature("InternalImportsByDefault"),
+    ]
 
 let package = Package(
     name: "candystore",
@@ -49,7 +50,7 @@ let package = Package(
         // MARK: Event model (pure Foundation)
         .target(
             name: "BloodbankModel",
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         // MARK: Transport clients (no event model)
         .target(
@@ -61,7 +62,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         .target(
             name: "RedisClient",
@@ -72,7 +73,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         .target(
             name: "LettaClient",
@@ -80,8 +81,9 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         // MARK: Bloodbank topology and (later) publisher/consumer glue
         .target(
@@ -102,7 +104,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         // MARK: Read side of the store (queries, causation walks, stream reads)
         .target(
@@ -114,7 +116,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         // MARK: Event Store API (HTTP + WebSocket; never imports PostgresNIO or the AMQP client)
         .target(
@@ -150,6 +152,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -169,13 +172,13 @@ let package = Package(
         // MARK: Configuration (settings: environment over .env over defaults; shared by every executable)
         .target(
             name: "CandystoreConfig",
-            swiftSettings: checkedImportsSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         // MARK: Health reports (one JSON shape for every role) and the check runner
         .target(
             name: "CandystoreHealth",
             dependencies: ["BloodbankModel", "CandystoreConfig"],
-            swiftSettings: checkedImportsSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         // MARK: Operations: health checks of the servers, RabbitMQ management client
         .target(
@@ -194,7 +197,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: checkedImportsSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         // MARK: Composition root of the server binary: settings → typed configuration → every role, wired
         .target(
@@ -221,7 +224,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: checkedImportsSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         .target(
             name: "CandystoreCommands",
@@ -238,7 +241,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: checkedImportsSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         // MARK: The client CLI `bb` (event model, AMQP, HTTP client; no server module)
         .target(
@@ -253,7 +256,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
-            swiftSettings: checkedImportsSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         // MARK: Executables (thin)
         .executableTarget(
@@ -266,7 +269,176 @@ let package = Package(
             dependencies: ["BloodbankCLI"],
             swiftSettings: swiftSettings
         ),
-        // MARK: Benchmarks (bench/<name>/run builds them in release and records results in bench/results/)
+        // MARK: Tests
+        .target(
+            name: "CandystoreTestSupport",
+            dependencies: [
+                "EventStore",
+                "EventStoreQueries",
+                "BloodbankModel",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/CandystoreTestSupport",
+            swiftSettings: checkedImportsSwiftSettings
+        ),
+        .testTarget(
+            name: "BloodbankModelTests",
+            dependencies: [
+                "BloodbankModel"
+            ],
+            resources: [.copy("Fixtures")],
+            swiftSettings: checkedImportsSwiftSettings
+        ),
+        .testTarget(
+            name: "AMQPClientTests",
+            dependencies: [
+                "AMQPClient",
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: checkedImportsSwiftSettings
+        ),
+        .testTarget(
+            name: "RedisClientTests",
+            dependencies: [
+                "RedisClient",
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: checkedImportsSwiftSettings
+        ),
+        .testTarget(
+            name: "LettaClientTests",
+            dependencies: [
+                "LettaClient",
+                "CandystoreApp",
+                "CandystoreConfig",
+            ],
+            swiftSettings: checkedImportsSwiftSettings
+        ),
+        .testTarget(
+            name: "EventStoreQueriesTests",
+            dependencies: [
+                "CandystoreTestSupport",
+                "EventStoreQueries",
+                "EventStore",
+                "BloodbankModel",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: checkedImportsSwiftSettings
+        ),
+        .testTarget(
+            name: "CandystoreAPITests",
+            dependencies: [
+                "CandystoreTestSupport",
+                "CandystoreAPI",
+                "EventStoreQueries",
+                "EventStore",
+                "BloodbankModel",
+                "RedisClient",
+                "CandystoreOps",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                "CandystoreHealth",
+                "CandystoreApp",
+                "CandystoreConfig",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EventStoreWriterTests",
+            dependencies: [
+                "CandystoreTestSupport",
+                "EventStore",
+                "BloodbankModel",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: checkedImportsSwiftSettings
+        ),
+        .testTarget(
+            name: "EventStoreTests",
+            dependencies: [
+                "EventStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: checkedImportsSwiftSettings
+        ),
+        .testTarget(
+            name: "CandystoreConfigTests",
+            dependencies: ["CandystoreConfig"],
+            swiftSettings: checkedImportsSwiftSettings
+        ),
+        .testTarget(
+            name: "CandystoreHealthTests",
+            dependencies: ["CandystoreHealth", "CandystoreConfig", "BloodbankModel"],
+            swiftSettings: checkedImportsSwiftSettings
+        ),
+        .testTarget(
+            name: "CandystoreAppTests",
+            dependencies: [
+                "CandystoreApp", "CandystoreConfig", "CandystoreHealth", "CandystoreOps", "CandystoreAPI",
+                "EventStoreManager", "LettaBridge", "LettaClient", "Bloodbank", "BloodbankModel", "AMQPClient",
+                "EventStore",
+            ],
+            swiftSettings: checkedImportsSwiftSettings
+        ),
+        .testTarget(
+            name: "CandystoreOpsTests",
+            dependencies: [
+                "CandystoreOps",
+                "Bloodbank",
+                "EventStore",
+                "CandystoreConfig",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "CandystoreTestSupport",
+                "CandystoreOps",
+                "EventStore",
+                "EventStoreManager",
+                "Bloodbank",
+                "BloodbankModel",
+                "AMQPClient",
+                "RedisClient",
+                "LettaClient",
+                "LettaBridge",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                "CandystoreHealth",
+                "BloodbankCLI",
+                "CandystoreApp",
+                "CandystoreConfig",
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
+
+// MARK: Benchmarks
+// Only with CANDYSTORE_BENCH=1 (bench/<name>/run sets it and builds in release into .build-bench), so neither
+// `swift build` nor `swift build --build-tests` compiles them. They record results in bench/results/.
+if Context.environment["CANDYSTORE_BENCH"] == "1" {
+    package.targets += [
         .executableTarget(
             name: "amqp-bench",
             dependencies: [
@@ -319,146 +491,5 @@ let package = Package(
             exclude: ["run"],
             swiftSettings: swiftSettings
         ),
-        // MARK: Tests
-        .target(
-            name: "CandystoreTestSupport",
-            dependencies: [
-                "EventStore",
-                "EventStoreQueries",
-                "BloodbankModel",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Tests/CandystoreTestSupport",
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "BloodbankModelTests",
-            dependencies: ["BloodbankModel"],
-            resources: [.copy("Fixtures")],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "AMQPClientTests",
-            dependencies: [
-                "AMQPClient",
-                .product(name: "NIOTestUtils", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "RedisClientTests",
-            dependencies: [
-                "RedisClient",
-                .product(name: "NIOTestUtils", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "LettaClientTests",
-            dependencies: ["LettaClient", "CandystoreApp", "CandystoreConfig"],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "EventStoreQueriesTests",
-            dependencies: [
-                "CandystoreTestSupport",
-                "EventStoreQueries",
-                "EventStore",
-                "BloodbankModel",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "CandystoreAPITests",
-            dependencies: [
-                "CandystoreHealth",
-                "CandystoreApp",
-                "CandystoreConfig",
-                "CandystoreTestSupport",
-                "CandystoreAPI",
-                "EventStoreQueries",
-                "EventStore",
-                "BloodbankModel",
-                "RedisClient",
-                "CandystoreOps",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-                .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
-                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "EventStoreWriterTests",
-            dependencies: [
-                "EventStore",
-                "BloodbankModel",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "EventStoreTests",
-            dependencies: ["EventStore"],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "CandystoreConfigTests",
-            dependencies: ["CandystoreConfig"],
-            swiftSettings: checkedImportsSettings
-        ),
-        .testTarget(
-            name: "CandystoreHealthTests",
-            dependencies: ["CandystoreHealth", "CandystoreConfig", "BloodbankModel"],
-            swiftSettings: checkedImportsSettings
-        ),
-        .testTarget(
-            name: "CandystoreAppTests",
-            dependencies: [
-                "CandystoreApp", "CandystoreConfig", "CandystoreHealth", "CandystoreOps", "CandystoreAPI",
-                "EventStoreManager", "LettaBridge", "LettaClient", "Bloodbank", "BloodbankModel", "AMQPClient",
-                "EventStore",
-            ],
-            swiftSettings: checkedImportsSettings
-        ),
-        .testTarget(
-            name: "CandystoreOpsTests",
-            dependencies: [
-                "CandystoreConfig", "CandystoreOps", "Bloodbank", "EventStore",
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "IntegrationTests",
-            dependencies: [
-                "CandystoreHealth",
-                "BloodbankCLI",
-                "CandystoreApp",
-                "CandystoreConfig",
-                "CandystoreOps",
-                "EventStore",
-                "EventStoreManager",
-                "Bloodbank",
-                "BloodbankModel",
-                "AMQPClient",
-                "RedisClient",
-                "LettaClient",
-                "LettaBridge",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-            ],
-            swiftSettings: swiftSettings
-        ),
     ]
-)
+}

@@ -1,5 +1,5 @@
 import NIOConcurrencyHelpers
-import NIOCore
+public import NIOCore
 
 /// An AMQP channel: a lightweight session on a connection (spec §2.2.5). Method names mirror the spec.
 ///

@@ -1,8 +1,8 @@
-import Logging
+public import Logging
 import NIOConcurrencyHelpers
-import NIOCore
-import NIOPosix
-import ServiceLifecycle
+public import NIOCore
+public import NIOPosix
+public import ServiceLifecycle
 
 /// A self-healing AMQP client: a `Service` whose `run()` keeps one connection open, reconnecting with
 /// exponential backoff and jitter, re-declaring the topology declared through it and re-subscribing its

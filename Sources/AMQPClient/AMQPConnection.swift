@@ -1,6 +1,6 @@
-import Logging
-import NIOCore
-import NIOPosix
+public import Logging
+public import NIOCore
+public import NIOPosix
 
 /// One AMQP 0-9-1 connection: a TCP socket, the handshake (spec §2.2.4), heartbeats and multiplexed channels.
 ///

@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 /// A message delivered to a consumer (basic.deliver) or fetched with basic.get.
 ///

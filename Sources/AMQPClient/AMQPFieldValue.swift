@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 /// A typed value in an AMQP field table or field array.
 ///

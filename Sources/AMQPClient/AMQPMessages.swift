@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 /// A message the broker handed back with `basic.return` (mandatory publish that no queue accepted).
 public struct AMQPReturnedMessage: Sendable, Hashable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A typed payload of a catalogued event type.
 ///

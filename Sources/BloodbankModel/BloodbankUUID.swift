@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// UUID text handling for the wire format, hand-written because it runs several times per ingested event.
 ///

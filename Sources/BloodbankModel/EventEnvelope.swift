@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One Bloodbank event: the envelope every producer sends and the store keeps.
 ///

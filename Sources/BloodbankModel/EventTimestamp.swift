@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// An event time with microsecond precision, always rendered in UTC as `2026-01-11T14:30:00.123456Z`.
 ///

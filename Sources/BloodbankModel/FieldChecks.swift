@@ -1,3 +1,5 @@
+import Foundation
+
 /// Shared wording for validation messages, so envelope and payload errors read the same way.
 enum FieldChecks {
     /// `got number`, `got null`, or `got "text"` for strings (truncated), used after "expected ...".

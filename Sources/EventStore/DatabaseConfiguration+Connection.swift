@@ -1,5 +1,5 @@
-import Logging
-import PostgresNIO
+public import Logging
+public import PostgresNIO
 
 extension DatabaseConfiguration {
     /// Runs `body` with a fresh connection that is closed afterwards, whatever happens.

@@ -1,6 +1,6 @@
 import Foundation
 import NIOSSL
-import PostgresNIO
+public import PostgresNIO
 
 /// Where and how to reach PostgreSQL, parsed from a `postgres://` URL (`DATABASE_URL`).
 ///

@@ -1,7 +1,7 @@
-import BloodbankModel
+public import BloodbankModel
 import Foundation
-import Logging
-import PostgresNIO
+public import Logging
+public import PostgresNIO
 
 /// Writes batches of validated Bloodbank events to the store: one transaction per batch that inserts the new
 /// events with gapless commit-ordered positions and updates the read models (`workflow_state`,

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One versioned schema change: `NNNN_name.up.sql` and its inverse `NNNN_name.down.sql`.
 public struct Migration: Sendable, Equatable {

@@ -1,5 +1,5 @@
 import Foundation
-import Logging
+public import Logging
 import PostgresNIO
 
 /// Applies and rolls back ``Migration``s against one database, recording history in `schema_migrations`.

@@ -1,7 +1,7 @@
 import BloodbankModel
 import Foundation
-import Logging
-import PostgresNIO
+public import Logging
+public import PostgresNIO
 
 /// Recomputes the read models (`workflow_state`, `agent_sessions`) from the event log: the library side of
 /// `candystore projections rebuild`.

@@ -1,5 +1,5 @@
-import BloodbankModel
-import Foundation
+package import BloodbankModel
+package import Foundation
 
 /// The pure half of a batch write: in-batch deduplication, workflow-id resolution and the column values,
 /// kept apart from I/O so they are unit-tested without a database.

@@ -1,5 +1,5 @@
-import BloodbankModel
-import Foundation
+public import BloodbankModel
+public import Foundation
 
 /// An event as committed to the store: its envelope plus what the store assigned to it.
 public struct StoredEvent: Sendable, Hashable {

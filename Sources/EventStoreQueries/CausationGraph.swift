@@ -1,6 +1,6 @@
-import BloodbankModel
-import EventStore
-import Foundation
+public import BloodbankModel
+public import EventStore
+public import Foundation
 import PostgresNIO
 
 /// The events reachable from one event along `correlation_ids`, breadth first, and the response shapes

@@ -1,5 +1,5 @@
-import BloodbankModel
-import Foundation
+public import BloodbankModel
+public import Foundation
 
 /// Row order of a paginated listing.
 public enum SortOrder: String, Sendable, Hashable {

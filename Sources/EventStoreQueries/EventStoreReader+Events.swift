@@ -1,6 +1,6 @@
 import BloodbankModel
-import EventStore
-import Foundation
+public import EventStore
+public import Foundation
 import PostgresNIO
 
 extension EventStoreReader {

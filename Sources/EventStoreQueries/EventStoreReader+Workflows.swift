@@ -1,6 +1,6 @@
-import BloodbankModel
-import EventStore
-import Foundation
+public import BloodbankModel
+public import EventStore
+public import Foundation
 import PostgresNIO
 
 /// Filters and pagination of `GET /api/v1/workflows`.

@@ -1,8 +1,8 @@
 import BloodbankModel
-import EventStore
+public import EventStore
 import Foundation
-import Logging
-import PostgresNIO
+public import Logging
+public import PostgresNIO
 
 /// The read side of the event store: pooled, read-only queries for the API and the live stream.
 ///

@@ -1,5 +1,5 @@
-import BloodbankModel
-import EventStore
+public import BloodbankModel
+public import EventStore
 import Foundation
 
 extension StoredEvent {

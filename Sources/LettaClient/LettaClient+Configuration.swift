@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 extension LettaClient {
     /// How to reach a Letta server and which models new agents get by default.

@@ -1,6 +1,6 @@
-import AsyncHTTPClient
+public import AsyncHTTPClient
 import Foundation
-import Logging
+public import Logging
 import NIOCore
 
 /// A client for the REST API of a Letta server (tested against Letta 0.11.7): agents, their core memory,

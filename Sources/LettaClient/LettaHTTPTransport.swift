@@ -1,7 +1,8 @@
 import AsyncHTTPClient
-import Foundation
+package import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 
 /// One HTTP request to Letta, fully built (URL, headers, body) before any I/O, so request building is
 /// testable without a server.

@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 /// Decodes one ``RESPValue`` at a time from a byte stream.
 ///

@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 /// One argument of a Redis command, always sent as a binary-safe bulk string.
 ///

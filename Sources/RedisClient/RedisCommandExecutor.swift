@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 /// Anything that can run a Redis command: a ``RedisConnection`` or the ``RedisClient`` service.
 ///

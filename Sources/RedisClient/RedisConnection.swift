@@ -1,6 +1,6 @@
-import Logging
-import NIOCore
-import NIOPosix
+public import Logging
+public import NIOCore
+public import NIOPosix
 
 /// One TCP connection to Redis for ordinary (request/response) commands.
 ///

@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 /// What a subscription scope delivers: messages, plus the lifecycle events a consumer needs to stay gap-free.
 public enum RedisSubscriptionEvent: Sendable {

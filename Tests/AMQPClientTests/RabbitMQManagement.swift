@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 
 /// Minimal RabbitMQ management API access for integration tests (force-closing connections).
 struct RabbitMQManagement {

@@ -1,8 +1,8 @@
-import BloodbankModel
-import EventStore
-import EventStoreQueries
-import Foundation
-import Logging
+package import BloodbankModel
+package import EventStore
+package import EventStoreQueries
+package import Foundation
+package import Logging
 import PostgresNIO
 
 /// Scratch databases and fixtures shared by the API and query integration suites (servers from `scripts/dev up`; the suites fail
@@ -25,17 +25,12 @@ package enum TestDatabase {
         }
     }()
 
-    /// The repository's migrations directory (0001 schema and this module's 0003 indexes; other versions
-    /// belong to other modules and are not needed by these queries).
-    package static let migrationsDirectory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("migrations")
-
     /// Creates a migrated scratch database, runs `body` with a running reader, and drops the database.
     package static func withReader<T: Sendable>(
+        test: String = #function,
         _ body: @Sendable (EventStoreReader, DatabaseConfiguration) async throws -> T
     ) async throws -> T {
-        try await withScratchDatabase { database in
+        try await withScratchDatabase(test: test) { database in
             let client = PostgresClient(
                 configuration: EventStoreReader.clientConfiguration(for: database), backgroundLogger: logger)
             let reader = EventStoreReader(client: client, logger: logger)
@@ -56,33 +51,13 @@ package enum TestDatabase {
         }
     }
 
-    package static func withScratchDatabase<T: Sendable>(_ body: (DatabaseConfiguration) async throws -> T) async throws
-        -> T
-    {
-        let name =
-            "candystore_test_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())"
-        let admin = server.with(database: "postgres")
-        _ = try await admin.withConnection(logger: logger) { connection in
-            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
-        }
-        let database = server.with(database: name)
-        do {
-            let migrations = try Migration.load(from: migrationsDirectory).filter { [1, 3, 4].contains($0.version) }
-            _ = try await MigrationRunner(database: database, migrations: migrations, logger: logger).up()
-            let result = try await body(database)
-            try await drop(name, admin: admin)
-            return result
-        } catch {
-            try? await drop(name, admin: admin)
-            throw error
-        }
-    }
-
-    private static func drop(_ name: String, admin: DatabaseConfiguration) async throws {
-        _ = try await admin.withConnection(logger: logger) { connection in
-            try await connection.query(
-                PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger)
-        }
+    /// Creates a scratch database with the schema these queries need (0001 schema, 0003 and 0004 indexes; the
+    /// other versions belong to other modules), runs `body` and drops it (`ScratchDatabase`).
+    package static func withScratchDatabase<T: Sendable>(
+        test: String = #function,
+        _ body: (DatabaseConfiguration) async throws -> T
+    ) async throws -> T {
+        try await ScratchDatabase.with(server: server, migrations: .only([1, 3, 4]), logger: logger, test: test, body)
     }
 
     /// Runs SQL statements (no parameters) in one connection.

@@ -1,5 +1,6 @@
 import BloodbankModel
 import Foundation
+import PostgresNIO
 import Testing
 
 @testable import EventStoreQueries

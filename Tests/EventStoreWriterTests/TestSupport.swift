@@ -1,4 +1,5 @@
 import BloodbankModel
+import CandystoreTestSupport
 import EventStore
 import Foundation
 import Logging
@@ -18,55 +19,20 @@ enum TestDatabase {
         return logger
     }()
 
-    static let migrationsDirectory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("migrations")
-
-    /// A fresh migrated database with a running pool, dropped afterwards.
+    /// A fresh database with every migration and a running pool, dropped afterwards (`ScratchDatabase`).
     static func withStore<T: Sendable>(
         poolSize: Int = 4,
+        test: String = #function,
         _ body: @Sendable (Store) async throws -> T
     ) async throws -> T {
-        let base = try DatabaseConfiguration(url: url, poolSize: poolSize)
-        let name =
-            "candystore_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
-        let admin = base.with(database: "postgres")
-        _ = try await admin.withConnection(logger: logger) { connection in
-            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
-        }
-        let database = base.with(database: name)
-        do {
-            try await MigrationRunner(
-                database: database, migrations: try Migration.load(from: migrationsDirectory), logger: logger
-            ).up()
+        let server = try DatabaseConfiguration(url: url, poolSize: poolSize)
+        return try await ScratchDatabase.with(server: server, migrations: .all, logger: logger, test: test) {
+            database in
             let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
-            let result = try await withThrowingTaskGroup(of: Void.self) { group in
+            return try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await client.run() }
                 defer { group.cancelAll() }
                 return try await body(Store(database: database, client: client))
-            }
-            try await drop(name, admin: admin)
-            return result
-        } catch {
-            try? await drop(name, admin: admin)
-            throw error
-        }
-    }
-
-    /// Plain `DROP DATABASE` first: it stops an autovacuum worker by itself, whereas `WITH (FORCE)` fails
-    /// (42501) on one because the worker belongs to the superuser. `FORCE` is the last resort for leftovers.
-    private static func drop(_ name: String, admin: DatabaseConfiguration) async throws {
-        for attempt in 0..<10 {
-            do {
-                _ = try await admin.withConnection(logger: logger) { connection in
-                    try await connection.query(
-                        PostgresQuery(
-                            unsafeSQL: "DROP DATABASE IF EXISTS \(name)\(attempt == 9 ? " WITH (FORCE)" : "")"),
-                        logger: logger)
-                }
-                return
-            } catch  where attempt < 9 {
-                try await Task.sleep(for: .milliseconds(200))
             }
         }
     }

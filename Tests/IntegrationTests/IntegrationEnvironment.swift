@@ -1,6 +1,7 @@
 import CandystoreApp
 import CandystoreConfig
 import CandystoreOps
+import CandystoreTestSupport
 import EventStore
 import Foundation
 import LettaClient
@@ -36,49 +37,15 @@ enum IntegrationEnvironment {
     static let logger = Logger(label: "candystore.tests")
 
     /// The repository's migrations directory.
-    static let migrationsDirectory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("migrations")
+    static let migrationsDirectory = ScratchDatabase.migrationsDirectory
 
-    /// Creates an empty scratch database, runs `body` against it and drops it afterwards.
+    /// Creates an empty scratch database on the configured server, runs `body` against it and drops it afterwards
+    /// (`ScratchDatabase`: name unique per test, a drop that survives autovacuum).
     static func withScratchDatabase<T: Sendable>(
+        test: String = #function,
         _ body: (DatabaseConfiguration) async throws -> T
     ) async throws -> T {
-        let name =
-            "candystore_test_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())"
-        let admin = configuration.database.with(database: "postgres")
-        _ = try await admin.withConnection(logger: logger) { connection in
-            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
-        }
-        do {
-            let result = try await body(configuration.database.with(database: name))
-            try await drop(name, admin: admin)
-            return result
-        } catch {
-            try? await drop(name, admin: admin)
-            throw error
-        }
-    }
-
-    private static func drop(_ name: String, admin: DatabaseConfiguration) async throws {
-        // A plain DROP first: FORCE needs to signal other sessions, which the (non-superuser) owner may not do to
-        // an autovacuum worker (42501). Retry a few times, then fall back to FORCE.
-        var lastError: (any Error)?
-        for attempt in 0..<10 {
-            do {
-                _ = try await admin.withConnection(logger: logger) { connection in
-                    try await connection.query(
-                        PostgresQuery(
-                            unsafeSQL: "DROP DATABASE IF EXISTS \(name)\(attempt >= 5 ? " WITH (FORCE)" : "")"),
-                        logger: logger)
-                }
-                return
-            } catch {
-                lastError = error
-                try await Task.sleep(for: .milliseconds(200))
-            }
-        }
-        if let lastError { throw lastError }
+        try await ScratchDatabase.with(server: configuration.database, logger: logger, test: test, body)
     }
 
     /// Runs one query and returns its rows (test convenience).

@@ -29,6 +29,7 @@ struct ManagerHarness: Sendable {
 
     /// Creates the isolated resources, runs `body`, and removes them again.
     static func with<T: Sendable>(
+        test: String = #function,
         _ body: (ManagerHarness) async throws -> T
     ) async throws -> T {
         let id = String(UUID().uuidString.lowercased().prefix(8))
@@ -38,7 +39,7 @@ struct ManagerHarness: Sendable {
         var logger = Logger(label: "test.manager.\(id)")
         logger.logLevel =
             ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
-        return try await IntegrationEnvironment.withScratchDatabase { database in
+        return try await IntegrationEnvironment.withScratchDatabase(test: test) { database in
             try await MigrationRunner(
                 database: database, migrations: try Migration.load(from: IntegrationEnvironment.migrationsDirectory),
                 logger: logger

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// `agent.handoff.accepted`: the receiving agent (a Letta agent via the bridge) took a handoff.
 public struct HandoffAcceptedPayload: BloodbankPayload, Hashable {

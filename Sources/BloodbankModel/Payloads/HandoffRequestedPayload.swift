@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// `bmad.workflow.handoff.requested`: a BMAD agent hands a task to another (usually Letta) agent.
 ///

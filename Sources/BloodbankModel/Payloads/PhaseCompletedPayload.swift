@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// `bmad.workflow.phase.completed`: a workflow finished one phase.
 public struct PhaseCompletedPayload: BloodbankPayload, Hashable {

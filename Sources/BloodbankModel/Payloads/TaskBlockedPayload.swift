@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// `agent.letta.task.blocked`: a Letta agent cannot continue a task without help.
 public struct TaskBlockedPayload: BloodbankPayload, Hashable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// `agent.letta.task.completed`: a Letta agent finished a handed-off task.
 public struct TaskCompletedPayload: BloodbankPayload, Hashable {

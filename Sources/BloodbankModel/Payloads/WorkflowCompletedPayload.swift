@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// `bmad.workflow.completed`: a workflow ended.
 public struct WorkflowCompletedPayload: BloodbankPayload, Hashable {

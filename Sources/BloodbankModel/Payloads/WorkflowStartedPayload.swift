@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// `bmad.workflow.started`: a BMAD workflow began.
 public struct WorkflowStartedPayload: BloodbankPayload, Hashable {
