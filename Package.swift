@@ -95,27 +95,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // MARK: Event store (PostgreSQL)
+        // MARK: Event store on PostgreSQL: migrations, the writer and projections, the reader
         .target(
             name: "EventStore",
             dependencies: [
                 "BloodbankModel",
+                "EventStoreQueries",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: checkedImportsSwiftSettings
         ),
-        // MARK: Read side of the store (queries, causation walks, stream reads)
+        // MARK: The query model and port of the read side (filters, pages, causation graphs; no database)
         .target(
             name: "EventStoreQueries",
-            dependencies: [
-                "EventStore",
-                "BloodbankModel",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
+            dependencies: ["BloodbankModel"],
             swiftSettings: checkedImportsSwiftSettings
         ),
         // MARK: Event Store API (HTTP + WebSocket; never imports PostgresNIO or the AMQP client)

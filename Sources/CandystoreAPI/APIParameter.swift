@@ -186,8 +186,8 @@ enum Parameters {
         "format", .choice(["tree", "flat", "graph"], default: "tree"), "Response shape.")
     /// `max_depth` of a causation walk.
     static let maxDepth = APIParameter.query(
-        "max_depth", .integer(0...EventStoreReader.maximumDepth, default: EventStoreReader.maximumDepth),
-        "Steps to follow (0-\(EventStoreReader.maximumDepth); above \(EventStoreReader.maximumDepth) is a 400).")
+        "max_depth", .integer(0...CausationGraph.maximumDepth, default: CausationGraph.maximumDepth),
+        "Steps to follow (0-\(CausationGraph.maximumDepth); above \(CausationGraph.maximumDepth) is a 400).")
 
     // MARK: Workflows and sessions
     /// The query parameters of `GET /api/v1/workflows` (parsed by `WorkflowQuery`).

@@ -12,7 +12,7 @@ import ServiceLifecycle
 /// in: the API builds no pool, client or registry of its own.
 public struct APIServices: Sendable {
     /// The read side of the store.
-    public var reader: EventStoreReader
+    public var reader: any EventStoreReading
     /// The Redis subscription of the live stream (nil: poll the store only).
     public var redis: RedisClient.Configuration?
     /// The checks behind `/health`.
@@ -24,7 +24,7 @@ public struct APIServices: Sendable {
 
     /// Bundles the collaborators.
     public init(
-        reader: EventStoreReader, redis: RedisClient.Configuration?, health: HealthChecker,
+        reader: any EventStoreReading, redis: RedisClient.Configuration?, health: HealthChecker,
         registry: PrometheusCollectorRegistry, background: [any Service]
     ) {
         self.reader = reader

@@ -123,7 +123,7 @@ final class EventStreamHub: Service, Sendable {
     }
 
     let configuration: Configuration
-    let reader: EventStoreReader
+    let reader: any EventStoreReading
     let logger: Logger
     private let state = NIOLockedValueBox(State())
     /// Rows per poll; a full page is followed by another poll at once.
@@ -132,7 +132,7 @@ final class EventStreamHub: Service, Sendable {
     /// Set by the Redis side to make the poller run now (cheaper than cancelling and restarting a sleep).
     private let pollRequested = NIOLockedValueBox(false)
 
-    init(configuration: Configuration, reader: EventStoreReader, logger: Logger) {
+    init(configuration: Configuration, reader: any EventStoreReading, logger: Logger) {
         self.configuration = configuration
         self.reader = reader
         self.logger = logger

@@ -9,7 +9,7 @@ import Prometheus
 
 /// Everything the handlers need, shared by all requests.
 struct APIDependencies: Sendable {
-    let reader: EventStoreReader
+    let reader: any EventStoreReading
     let hub: EventStreamHub
     let health: HealthChecker
     let registry: PrometheusCollectorRegistry
@@ -145,7 +145,7 @@ func addRoutes<Context: WebSocketRequestContext>(to router: Router<Context>, dep
             let id = try Parameters.eventID.uuid(context)
             let parameters = try request.parameters
             let format = try Parameters.format.choice(parameters) ?? "tree"
-            let maxDepth = try Parameters.maxDepth.integer(parameters) ?? EventStoreReader.maximumDepth
+            let maxDepth = try Parameters.maxDepth.integer(parameters) ?? CausationGraph.maximumDepth
             let graph =
                 direction == "descendants"
                 ? try await reader.descendants(of: id, maxDepth: maxDepth, nodeLimit: configuration.maxCausationNodes)

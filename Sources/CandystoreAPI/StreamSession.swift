@@ -12,7 +12,7 @@ import Logging
 /// exactly once, in order, across catch-up, live delivery, Redis reconnects and polling.
 struct StreamSession {
     let hub: EventStreamHub
-    let reader: EventStoreReader
+    let reader: any EventStoreReading
     let heartbeatInterval: Duration
     let bufferSize: Int
     let logger: Logger

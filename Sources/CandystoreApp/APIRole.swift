@@ -2,6 +2,7 @@ public import CandystoreAPI
 public import CandystoreConfig
 public import CandystoreHealth
 public import CandystoreOps
+public import EventStore
 public import EventStoreQueries
 public import Hummingbird
 public import Logging

@@ -1,30 +1,6 @@
 public import BloodbankModel
 public import Foundation
 
-/// An event as committed to the store: its envelope plus what the store assigned to it.
-public struct StoredEvent: Sendable, Hashable {
-    /// The gapless, commit-ordered global position (the API cursor and stream-resume key).
-    public var position: Int64
-    /// The envelope exactly as validated.
-    public var envelope: EventEnvelope
-    /// The stored `workflow_id` column: the payload's workflow id, else inherited from a parent event.
-    public var workflowID: UUID?
-
-    /// Creates a stored event (the writer builds these; tests and other stores may too).
-    public init(position: Int64, envelope: EventEnvelope, workflowID: UUID?) {
-        self.position = position
-        self.envelope = envelope
-        self.workflowID = workflowID
-    }
-
-    /// The representation of a stored event everywhere outside the database (REST, WebSocket `data`, the
-    /// Redis `events:stream` message): the canonical envelope JSON with `"position": N` appended after
-    /// `payload`.
-    public func jsonBytes() -> [UInt8] {
-        envelope.encodedBytes(additionalMembers: ["position": .number(JSONNumber(position))])
-    }
-}
-
 /// What one ``EventWriter/write(_:)`` call did with each event of its batch.
 ///
 /// Every input event lands in exactly one of ``stored``, ``duplicates``, ``conflicts`` or ``rejected`` (an

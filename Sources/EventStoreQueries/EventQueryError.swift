@@ -1,6 +1,3 @@
-import EventStore
-import PostgresNIO
-
 /// The one error type of the EventStoreQueries module: a stable code, a message, and the parameter at fault.
 ///
 /// The API layer maps codes to HTTP statuses (`invalidParameter` → 400, `notFound` → 404,
@@ -46,21 +43,6 @@ public struct EventQueryError: Error, CustomStringConvertible, Sendable {
     /// An `invalidParameter` error whose message names the parameter.
     public static func invalid(_ parameter: String, _ reason: String) -> EventQueryError {
         EventQueryError(.invalidParameter, "\(parameter): \(reason)", parameter: parameter)
-    }
-
-    /// Wraps a database failure, keeping PostgreSQL's own message.
-    static func database(_ error: any Error) -> EventQueryError {
-        if let error = error as? EventQueryError { return error }
-        // SQLSTATE class 22 (data exception) means a value was rejected, not that the database is down; the
-        // parsers should have caught it, but it must never surface as a 5xx.
-        if let psql = error as? PSQLError, let state = psql.serverInfo?[.sqlState], state.hasPrefix("22") {
-            return EventQueryError(
-                .invalidParameter,
-                "a parameter value was rejected by the database: \(EventStoreError.serverMessage(error))",
-                underlying: error)
-        }
-        return EventQueryError(
-            .databaseUnavailable, "database query failed: \(EventStoreError.serverMessage(error))", underlying: error)
     }
 
     /// `code: message`.

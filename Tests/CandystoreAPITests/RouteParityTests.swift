@@ -1,6 +1,7 @@
 import BloodbankModel
 import CandystoreApp
 import CandystoreHealth
+import EventStore
 import EventStoreQueries
 import Hummingbird
 import HummingbirdWebSocket
@@ -97,7 +98,7 @@ import Testing
 
     /// Handlers parse with the descriptors' constraints, so the documented bounds are the enforced ones.
     @Test func descriptorsParseWithTheDocumentedConstraints() throws {
-        #expect(try Parameters.maxDepth.integer([:]) == EventStoreReader.maximumDepth)
+        #expect(try Parameters.maxDepth.integer([:]) == CausationGraph.maximumDepth)
         #expect(try Parameters.maxDepth.integer(["max_depth": "0"]) == 0)
         #expect(throws: EventQueryError.self) { try Parameters.maxDepth.integer(["max_depth": "101"]) }
         #expect(try Parameters.format.choice([:]) == "tree")
@@ -108,7 +109,7 @@ import Testing
             #expect(error.message == #"format: expected tree, flat or graph, got "xml""#)
         }
         let schema = OpenAPIDocument.parameterSchema(Parameters.maxDepth.kind)
-        #expect(schema.objectValue?["maximum"] == .number(JSONNumber(EventStoreReader.maximumDepth)))
-        #expect(schema.objectValue?["default"] == .number(JSONNumber(EventStoreReader.maximumDepth)))
+        #expect(schema.objectValue?["maximum"] == .number(JSONNumber(CausationGraph.maximumDepth)))
+        #expect(schema.objectValue?["default"] == .number(JSONNumber(CausationGraph.maximumDepth)))
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import PostgresNIO
 import Testing
 
+@testable import EventStore
 @testable import EventStoreQueries
 
 @Suite struct EventTypePatternTests {

@@ -1,10 +1,10 @@
 import BloodbankModel
 import CandystoreTestSupport
-import EventStore
 import Foundation
 import PostgresNIO
 import Testing
 
+@testable import EventStore
 @testable import EventStoreQueries
 
 /// Queries against a real PostgreSQL (scratch databases; `DATABASE_URL`, default the local stack).

@@ -1,6 +1,6 @@
-import BloodbankModel
-public import EventStore
-import Foundation
+public import BloodbankModel
+public import EventStoreQueries
+public import Foundation
 public import Logging
 public import PostgresNIO
 
@@ -9,7 +9,7 @@ public import PostgresNIO
 /// The reader does not own its pool: the process runs the `PostgresClient` it was given (the composition root
 /// adds it to the `ServiceGroup`). Every query is shaped to use an index (see `docs/api.md`), results are
 /// canonical event JSON with `position`, and every failure is an ``EventQueryError``.
-public struct EventStoreReader: Sendable {
+public struct EventStoreReader: EventStoreReading {
     let client: PostgresClient
     let logger: Logger
 
@@ -129,5 +129,22 @@ enum EventSQL {
                 .corruptRow, "stored event \(eventID) at position \(position) is not a valid envelope: \(error)",
                 underlying: error)
         }
+    }
+}
+
+extension EventQueryError {
+    /// Wraps a database failure, keeping PostgreSQL's own message.
+    static func database(_ error: any Error) -> EventQueryError {
+        if let error = error as? EventQueryError { return error }
+        // SQLSTATE class 22 (data exception) means a value was rejected, not that the database is down; the
+        // parsers should have caught it, but it must never surface as a 5xx.
+        if let psql = error as? PSQLError, let state = psql.serverInfo?[.sqlState], state.hasPrefix("22") {
+            return EventQueryError(
+                .invalidParameter,
+                "a parameter value was rejected by the database: \(EventStoreError.serverMessage(error))",
+                underlying: error)
+        }
+        return EventQueryError(
+            .databaseUnavailable, "database query failed: \(EventStoreError.serverMessage(error))", underlying: error)
     }
 }

@@ -1,5 +1,5 @@
-import BloodbankModel
-public import EventStore
+public import BloodbankModel
+public import EventStoreQueries
 public import Foundation
 import PostgresNIO
 
@@ -160,30 +160,4 @@ extension EventStoreReader {
         builder.conditions.append(
             alternatives.count == 1 ? alternatives[0] : "(" + alternatives.joined(separator: " OR ") + ")")
     }
-}
-
-/// The live stream's per-client filter (query string or a `subscribe` frame).
-public struct EventStreamFilter: Sendable, Hashable {
-    /// Event type patterns (empty = all).
-    public var eventTypes: [EventTypePattern]
-    /// Only events whose `workflow_id` column is this one.
-    public var workflowID: UUID?
-
-    /// Creates a filter.
-    public init(eventTypes: [EventTypePattern] = [], workflowID: UUID? = nil) {
-        self.eventTypes = eventTypes
-        self.workflowID = workflowID
-    }
-
-    /// Parses `event_type` and `workflow_id` query parameters.
-    public init(parameters: [String: String]) throws(EventQueryError) {
-        eventTypes =
-            try parameters["event_type"].map { text throws(EventQueryError) in
-                try EventTypePattern.list(text)
-            } ?? []
-        workflowID = try QueryParsing.uuid(parameters, "workflow_id")
-    }
-
-    /// Whether the filter accepts everything.
-    public var isEmpty: Bool { eventTypes.isEmpty && workflowID == nil }
 }
