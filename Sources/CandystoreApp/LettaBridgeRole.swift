@@ -8,7 +8,6 @@ public import LettaBridge
 public import LettaClient
 public import Logging
 public import ServiceLifecycle
-import UnixSignals
 
 /// The Letta bridge role (`candystore letta-bridge`), wired: AMQP consumer and publisher, Letta client, and its
 /// `/health` + `/metrics` endpoint.
@@ -113,17 +112,6 @@ public struct LettaBridgeRole: Sendable {
 
     /// Runs the role until SIGTERM/SIGINT.
     public func run(logger: Logger) async throws {
-        try await ServiceGroup(
-            configuration: .init(
-                services: services.map { service in
-                    service is LettaBridge
-                        ? .init(
-                            service: service, successTerminationBehavior: .gracefullyShutdownGroup,
-                            failureTerminationBehavior: .gracefullyShutdownGroup)
-                        : .init(service: service)
-                },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger)
-        ).run()
+        try await runRole(services: services, isMain: { $0 is LettaBridge }, logger: logger)
     }
 }

@@ -10,7 +10,6 @@ public import Logging
 public import PostgresNIO
 public import RedisClient
 public import ServiceLifecycle
-import UnixSignals
 
 /// The Event Store Manager role (`candystore manager`), wired: AMQP consumer, PostgreSQL writer, Redis
 /// announcer, and its `/health` + `/metrics` endpoint. The command, the integration-test harness and the ingest
@@ -113,17 +112,6 @@ public struct ManagerRole: Sendable {
 
     /// Runs the role until SIGTERM/SIGINT (the manager finishes and acknowledges the batch in flight).
     public func run(logger: Logger) async throws {
-        try await ServiceGroup(
-            configuration: .init(
-                services: services.map { service in
-                    service is EventStoreManager
-                        ? .init(
-                            service: service, successTerminationBehavior: .gracefullyShutdownGroup,
-                            failureTerminationBehavior: .gracefullyShutdownGroup)
-                        : .init(service: service)
-                },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger)
-        ).run()
+        try await runRole(services: services, isMain: { $0 is EventStoreManager }, logger: logger)
     }
 }

@@ -2,6 +2,8 @@ public import BloodbankModel
 public import CandystoreHealth
 public import Hummingbird
 public import Logging
+import ServiceLifecycle
+import UnixSignals
 
 /// The small HTTP surface of a role without an API of its own (manager, Letta bridge): `GET /health` (the shared
 /// ``CandystoreHealth/HealthReport`` JSON; 503 when degraded) and `GET /metrics` (Prometheus text).
@@ -34,4 +36,21 @@ public enum RoleHTTPServer {
             configuration: .init(address: .hostname(host, port: port), serverName: "candystore-\(name)"),
             logger: logger)
     }
+}
+
+/// Runs a role's services in one `ServiceGroup` until SIGTERM/SIGINT: started in order, stopped in reverse; when
+/// the role's main service ends (or fails), the whole group shuts down gracefully.
+func runRole(services: [any Service], isMain: (any Service) -> Bool, logger: Logger) async throws {
+    try await ServiceGroup(
+        configuration: .init(
+            services: services.map { service in
+                isMain(service)
+                    ? .init(
+                        service: service, successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup)
+                    : .init(service: service)
+            },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+    ).run()
 }
