@@ -1,8 +1,10 @@
 public import CandystoreConfig
 public import CandystoreHealth
 public import CandystoreOps
+public import EventStore
 public import Foundation
 public import Logging
+public import PostgresNIO
 public import Prometheus
 
 /// The composition root of the server binary: reads the settings once, bootstraps logging and metrics, and
@@ -67,6 +69,26 @@ public struct CandystoreApp: Sendable {
     }
 
     // MARK: Operations
+
+    /// This process's settings, without bootstrapping anything (`candystore config`).
+    public static func loadSettings() throws(ConfigurationError) -> Settings {
+        try Settings.load()
+    }
+
+    /// Recomputes the read models from every stored event, on a pool of its own (`candystore projections
+    /// rebuild`).
+    public func rebuildProjections() async throws -> ProjectionRebuilder.Outcome {
+        let client = PostgresClient(configuration: shared.database.clientConfiguration, backgroundLogger: logger)
+        let logger = self.logger
+        return try await withThrowingTaskGroup(of: ProjectionRebuilder.Outcome?.self) { group in
+            group.addTask {
+                await client.run()
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await ProjectionRebuilder.rebuild(client: client, logger: logger)
+        }
+    }
 
     /// The RabbitMQ management client (`RABBITMQ_MANAGEMENT_URL`).
     public func managementClient() throws(ConfigurationError) -> RabbitMQManagementClient {

@@ -23,7 +23,7 @@ struct ConfigCommand: AsyncParsableCommand {
     func run() async throws {
         let settings: Settings
         do {
-            settings = try Settings.load()
+            settings = try CandystoreApp.loadSettings()
         } catch {
             throw CommandFailure(error.description)
         }

@@ -1,7 +1,6 @@
 import ArgumentParser
-import CandystoreOps
+import CandystoreApp
 import EventStore
-import PostgresNIO
 
 /// `candystore projections rebuild`: recomputes the read models from the event log.
 struct ProjectionsCommand: AsyncParsableCommand {
@@ -18,17 +17,7 @@ struct ProjectionsCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let (configuration, logger) = try global.load(label: "candystore.projections")
-            let client = PostgresClient(
-                configuration: configuration.database.clientConfiguration, backgroundLogger: logger)
-            let outcome = try await withThrowingTaskGroup(of: ProjectionRebuilder.Outcome?.self) { group in
-                group.addTask {
-                    await client.run()
-                    return nil
-                }
-                defer { group.cancelAll() }
-                return try await ProjectionRebuilder.rebuild(client: client, logger: logger)
-            }
+            let outcome = try await global.app(label: "candystore.projections").rebuildProjections()
             print(
                 "rebuilt \(outcome.workflows) workflows and \(outcome.sessions) sessions in \(outcome.duration)"
                     + (outcome.projectionFailures > 0 ? " (\(outcome.projectionFailures) projection failures)" : ""))
