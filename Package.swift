@@ -42,10 +42,16 @@ let package = Package(
             name: "BloodbankModel",
             swiftSettings: swiftSettings
         ),
+        // MARK: Retry/backoff policy (dependency-free; used by the transports and the services)
+        .target(
+            name: "Retry",
+            swiftSettings: swiftSettings
+        ),
         // MARK: Transport clients (no event model)
         .target(
             name: "AMQPClient",
             dependencies: [
+                "Retry",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -57,6 +63,7 @@ let package = Package(
         .target(
             name: "RedisClient",
             dependencies: [
+                "Retry",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -80,7 +87,12 @@ let package = Package(
             dependencies: [
                 "AMQPClient",
                 "BloodbankModel",
+                "Retry",
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -134,7 +146,7 @@ let package = Package(
                 "BloodbankModel",
                 "EventStore",
                 "RedisClient",
-                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                "Retry",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -152,6 +164,7 @@ let package = Package(
                 "Bloodbank",
                 "BloodbankModel",
                 "LettaClient",
+                "Retry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -289,9 +302,25 @@ let package = Package(
             name: "RedisClientTests",
             dependencies: [
                 "RedisClient",
+                "Retry",
                 .product(name: "NIOTestUtils", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BloodbankTests",
+            dependencies: ["Bloodbank", "BloodbankModel", "Retry"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EventStoreManagerTests",
+            dependencies: ["EventStoreManager", "EventStore", "BloodbankModel"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LettaBridgeTests",
+            dependencies: ["LettaBridge", "LettaClient", "BloodbankModel"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -362,6 +391,7 @@ let package = Package(
                 "RedisClient",
                 "LettaClient",
                 "LettaBridge",
+                "Retry",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

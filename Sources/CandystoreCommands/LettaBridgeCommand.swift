@@ -1,5 +1,6 @@
 import AMQPClient
 import ArgumentParser
+import Bloodbank
 import BloodbankModel
 import CandystoreOps
 import Foundation
@@ -27,7 +28,7 @@ struct LettaBridgeCommand: AsyncParsableCommand {
         var bridgeConfiguration = LettaBridgeConfiguration(topology: configuration.topology)
         bridgeConfiguration.concurrency = try settings.int("LETTA_BRIDGE_CONCURRENCY", default: 4)
         bridgeConfiguration.maxAttempts = max(1, try settings.int("LETTA_BRIDGE_MAX_ATTEMPTS", default: 8))
-        bridgeConfiguration.retryMaximumDelay = .seconds(
+        bridgeConfiguration.retry.maximumDelay = .seconds(
             try settings.int("LETTA_BRIDGE_RETRY_MAX_SECONDS", default: 15))
 
         let lettaConfiguration: LettaClient.Configuration
@@ -39,14 +40,17 @@ struct LettaBridgeCommand: AsyncParsableCommand {
         var amqpConfiguration = try AMQPConfiguration(url: configuration.rabbitMQURL)
         amqpConfiguration.connectionName = "candystore-letta-bridge@\(ProcessInfo.processInfo.hostName)"
         let amqp = AMQPClient(configuration: amqpConfiguration, logger: logger)
+        let publisher = BloodbankPublisher(
+            client: amqp, exchange: configuration.topology.exchange,
+            source: EventSource(
+                host: settings.optionalString("BLOODBANK_SOURCE_HOST") ?? ProcessInfo.processInfo.hostName,
+                type: "service", app: "letta-bridge", meta: JSONObject()))
         let bridge = LettaBridge(
             configuration: bridgeConfiguration,
             amqp: amqp,
+            publisher: publisher,
             letta: LettaClient(configuration: lettaConfiguration, logger: logger),
             topology: configuration.topology,
-            source: EventSource(
-                host: settings.optionalString("BLOODBANK_SOURCE_HOST") ?? ProcessInfo.processInfo.hostName,
-                type: "service", app: "letta-bridge", meta: JSONObject()),
             logger: logger)
         let group = ServiceGroup(
             configuration: .init(

@@ -47,7 +47,7 @@ struct ManagerCommand: AsyncParsableCommand {
         let manager = EventStoreManager(
             configuration: managerConfiguration,
             amqp: amqp,
-            store: EventWriterStore(writer: EventWriter(client: postgres, logger: logger)),
+            writer: EventWriter(client: postgres, logger: logger),
             stream: redis,
             topology: configuration.topology,
             logger: logger)

@@ -66,7 +66,7 @@ struct ManagerHarness: Sendable {
     var managerConfiguration: ManagerConfiguration {
         var configuration = ManagerConfiguration(topology: topology)
         configuration.streamChannel = "test:\(id):stream"
-        configuration.retryMaximumDelay = .seconds(1)
+        configuration.retry.maximumDelay = .seconds(1)
         return configuration
     }
 
@@ -88,7 +88,7 @@ struct ManagerHarness: Sendable {
         let manager = EventStoreManager(
             configuration: configuration ?? managerConfiguration,
             amqp: amqp,
-            store: EventWriterStore(writer: EventWriter(client: postgres, logger: logger)),
+            writer: EventWriter(client: postgres, logger: logger),
             stream: redis,
             topology: topology,
             logger: logger)

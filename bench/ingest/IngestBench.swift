@@ -237,7 +237,7 @@ struct Bench: Sendable {
             configuration: try RedisClient.Configuration(url: self.configuration.redisURL), logger: logger)
         let manager = EventStoreManager(
             configuration: configuration, amqp: amqp,
-            store: EventWriterStore(writer: EventWriter(client: postgres, logger: logger)), stream: redis,
+            writer: EventWriter(client: postgres, logger: logger), stream: redis,
             topology: topology, logger: logger)
         return try await withRunningServices([postgres, redis, amqp, manager], logger: logger) {
             try await body(manager)
