@@ -52,10 +52,16 @@ let package = Package(
             name: "BloodbankModel",
             swiftSettings: checkedImportsSwiftSettings
         ),
+        // MARK: Retry/backoff policy (dependency-free; used by the transports and the services)
+        .target(
+            name: "Retry",
+            swiftSettings: swiftSettings
+        ),
         // MARK: Transport clients (no event model)
         .target(
             name: "AMQPClient",
             dependencies: [
+                "Retry",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -67,6 +73,7 @@ let package = Package(
         .target(
             name: "RedisClient",
             dependencies: [
+                "Retry",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -91,7 +98,12 @@ let package = Package(
             dependencies: [
                 "AMQPClient",
                 "BloodbankModel",
+                "Retry",
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -141,7 +153,7 @@ let package = Package(
                 "BloodbankModel",
                 "EventStore",
                 "RedisClient",
-                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                "Retry",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -159,6 +171,7 @@ let package = Package(
                 "Bloodbank",
                 "BloodbankModel",
                 "LettaClient",
+                "Retry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -172,7 +185,7 @@ let package = Package(
         // MARK: Health reports (one JSON shape for every role) and the check runner
         .target(
             name: "CandystoreHealth",
-            dependencies: ["BloodbankModel", "CandystoreConfig"],
+            dependencies: ["BloodbankModel", "Retry"],
             swiftSettings: checkedImportsSwiftSettings
         ),
         // MARK: Operations: health checks of the servers, RabbitMQ management client
@@ -198,6 +211,7 @@ let package = Package(
         .target(
             name: "CandystoreApp",
             dependencies: [
+                "Retry",
                 "CandystoreConfig",
                 "CandystoreHealth",
                 "CandystoreOps",
@@ -242,6 +256,7 @@ let package = Package(
         .target(
             name: "BloodbankCLI",
             dependencies: [
+                "Retry",
                 "AMQPClient",
                 "Bloodbank",
                 "BloodbankModel",
@@ -288,6 +303,7 @@ let package = Package(
         .testTarget(
             name: "AMQPClientTests",
             dependencies: [
+                "Retry",
                 "AMQPClient",
                 .product(name: "NIOTestUtils", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -302,12 +318,29 @@ let package = Package(
         .testTarget(
             name: "RedisClientTests",
             dependencies: [
+                "Retry",
                 "RedisClient",
+                "Retry",
                 .product(name: "NIOTestUtils", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: checkedImportsSwiftSettings
+        ),
+        .testTarget(
+            name: "BloodbankTests",
+            dependencies: ["Bloodbank", "BloodbankModel", "Retry"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EventStoreManagerTests",
+            dependencies: ["EventStoreManager", "EventStore", "BloodbankModel"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LettaBridgeTests",
+            dependencies: ["LettaBridge", "LettaClient", "BloodbankModel"],
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "LettaClientTests",
@@ -414,6 +447,7 @@ let package = Package(
                 "RedisClient",
                 "LettaClient",
                 "LettaBridge",
+                "Retry",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -2,6 +2,7 @@ public import Logging
 import NIOConcurrencyHelpers
 public import NIOCore
 public import NIOPosix
+import Retry
 public import ServiceLifecycle
 
 /// A self-healing AMQP client: a `Service` whose `run()` keeps one connection open, reconnecting with

@@ -1,3 +1,5 @@
+public import Retry
+
 /// Everything needed to open (and re-open) a connection.
 ///
 /// Defaults: `127.0.0.1:5672`, `guest`/`guest`, vhost `/`, heartbeat 30 s (RabbitMQ's own default is
@@ -26,45 +28,12 @@ public struct AMQPConfiguration: Sendable {
     /// Budget for TCP connect plus the AMQP handshake.
     public var connectTimeout: Duration
     /// Backoff policy for the reconnecting `AMQPClient`.
-    public var reconnect: ReconnectPolicy
+    public var reconnect: RetryPolicy
     /// How long a confirm-mode publish waits for the broker's ack or nack before it fails with
     /// `.publishUnconfirmed` (republish it); nil waits as long as the connection lives. Default 30 s.
     public var publishConfirmTimeout: Duration?
     /// Extra client properties merged into connection.start-ok (e.g. `product`, `version`).
     public var clientProperties: AMQPTable
-
-    /// Exponential backoff with jitter between reconnect attempts.
-    public struct ReconnectPolicy: Sendable {
-        /// Delay before the first retry.
-        public var initialDelay: Duration
-        /// Upper bound on the delay.
-        public var maximumDelay: Duration
-        /// Factor applied to the delay after each failed attempt.
-        public var multiplier: Double
-        /// Fraction (0...1) of each delay that is randomised, so many clients do not reconnect in lockstep.
-        public var jitter: Double
-
-        /// Creates a policy; defaults 100 ms initial, 10 s maximum, ×2, 20 % jitter.
-        public init(
-            initialDelay: Duration = .milliseconds(100),
-            maximumDelay: Duration = .seconds(10),
-            multiplier: Double = 2,
-            jitter: Double = 0.2
-        ) {
-            self.initialDelay = initialDelay
-            self.maximumDelay = maximumDelay
-            self.multiplier = multiplier
-            self.jitter = jitter
-        }
-
-        /// The delay before retry number `attempt` (0-based), with jitter drawn from `random`.
-        public func delay(attempt: Int, random: Double = Double.random(in: 0..<1)) -> Duration {
-            let base = self.initialDelay.seconds * pow2(self.multiplier, attempt)
-            let capped = min(base, self.maximumDelay.seconds)
-            let jittered = capped * (1 - self.jitter + self.jitter * 2 * random)
-            return .nanoseconds(Int64(max(0, min(jittered, self.maximumDelay.seconds)) * 1e9))
-        }
-    }
 
     /// Creates a configuration with the documented defaults.
     public init(
@@ -78,7 +47,7 @@ public struct AMQPConfiguration: Sendable {
         frameMax: UInt32 = 131_072,
         channelMax: UInt16 = 2047,
         connectTimeout: Duration = .seconds(10),
-        reconnect: ReconnectPolicy = ReconnectPolicy(),
+        reconnect: RetryPolicy = RetryPolicy(),
         publishConfirmTimeout: Duration? = .seconds(30),
         clientProperties: AMQPTable = [:]
     ) {
@@ -249,12 +218,6 @@ private func hexValue(_ byte: UInt8) -> UInt8? {
     case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
     default: return nil
     }
-}
-
-private func pow2(_ base: Double, _ exponent: Int) -> Double {
-    var result = 1.0
-    for _ in 0..<min(exponent, 64) { result *= base }
-    return result
 }
 
 extension Duration {

@@ -4,6 +4,7 @@ import Bloodbank
 import BloodbankModel
 import CandystoreConfig
 import Foundation
+import Retry
 
 /// The `bb` client CLI for BMAD skills and people: publish events, list the catalogue, export schemas.
 public struct BBCommand: AsyncParsableCommand {

@@ -6,6 +6,7 @@ import CandystoreConfig
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Retry
 
 /// The handoff demo on the running stack: publishes a BMAD workflow (started → phase completed → handoff
 /// requested, each with its parent in `correlation_ids`), waits until the Letta bridge accepted the handoff

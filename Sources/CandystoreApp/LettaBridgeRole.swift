@@ -1,4 +1,5 @@
 public import AMQPClient
+public import Bloodbank
 public import BloodbankModel
 public import CandystoreConfig
 public import CandystoreHealth
@@ -67,12 +68,14 @@ public struct LettaBridgeRole: Sendable {
     public init(configuration: Configuration, logger: Logger, metrics: (@Sendable () -> String)? = nil) {
         let amqp = AMQPClient(configuration: configuration.amqp, logger: logger)
         let letta = LettaClient(configuration: configuration.letta, logger: logger)
+        let publisher = BloodbankPublisher(
+            client: amqp, exchange: configuration.shared.topology.exchange, source: configuration.source)
         let bridge = LettaBridge(
             configuration: configuration.bridge,
             amqp: amqp,
+            publisher: publisher,
             letta: letta,
             topology: configuration.shared.topology,
-            source: configuration.source,
             logger: logger)
         let shared = configuration.shared
         let checker = HealthChecker(checks: [

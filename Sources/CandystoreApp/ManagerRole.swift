@@ -67,7 +67,7 @@ public struct ManagerRole: Sendable {
         let manager = EventStoreManager(
             configuration: configuration.manager,
             amqp: amqp,
-            store: EventWriterStore(writer: EventWriter(client: postgres, logger: logger)),
+            writer: EventWriter(client: postgres, logger: logger),
             stream: redis,
             topology: configuration.shared.topology,
             logger: logger)

@@ -9,6 +9,7 @@ public import Foundation
 public import LettaBridge
 public import LettaClient
 public import RedisClient
+import Retry
 
 // Typed configuration of every server role, built from `Settings` here and nowhere else. Each builder reads only
 // its own variables and names the variable in any error (see docs/configuration.md).
@@ -131,7 +132,7 @@ extension LettaBridgeConfiguration {
         self.init(topology: shared.topology)
         concurrency = try settings.int(.bridgeConcurrency, in: 1...1000)
         maxAttempts = try settings.int(.bridgeMaxAttempts, in: 1...1000)
-        retryMaximumDelay = .seconds(try settings.int(.bridgeRetryMaxSeconds, in: 1...3600))
+        retry.maximumDelay = .seconds(try settings.int(.bridgeRetryMaxSeconds, in: 1...3600))
     }
 }
 

@@ -1,5 +1,5 @@
 public import BloodbankModel
-import CandystoreConfig
+import Retry
 
 /// Runs named health checks concurrently, each bounded by a timeout, into ``ComponentHealth`` results.
 ///

@@ -40,7 +40,13 @@ public struct EventWriter: Sendable {
     /// - Throws: ``EventStoreError``: ``EventStoreError/Code/databaseUnavailable`` (transient, retry the batch)
     ///   or ``EventStoreError/Code/writeFailed`` (not worth retrying).
     public func write(_ events: [ValidatedEvent]) async throws -> WriteOutcome {
-        let batch = WriteBatch(events)
+        try await write(encoded: events.map(EncodedEvent.init))
+    }
+
+    /// Stores a batch of already serialised events (see ``write(_:)``); the manager serialises each event once
+    /// and announces the stored ones from the same bytes (``EncodedEvent/storedJSON(position:)``).
+    public func write(encoded events: [EncodedEvent]) async throws -> WriteOutcome {
+        let batch = WriteBatch(encoded: events)
         guard !batch.unique.isEmpty else { return WriteOutcome() }
         do {
             return try await client.withConnection { connection in
@@ -107,7 +113,7 @@ private struct WriteTransaction {
         // every event committed by the previous holder.
         try await execute("SELECT pg_advisory_xact_lock(\(EventWriter.positionLockKey))")
         let workflowIDs = batch.resolveWorkflowIDs(storedParents: try await storedWorkflowIDs(batch.parentIDsToLookUp))
-        let columns = batch.unique.map { EventColumns($0, workflowID: workflowIDs[$0.envelope.eventID]) }
+        let columns = batch.unique.map { $0.columns(workflowID: workflowIDs[$0.envelope.eventID]) }
 
         var outcome = WriteOutcome()
         var positions: [UUID: Int64] = [:]
@@ -136,7 +142,7 @@ private struct WriteTransaction {
             }
         }
 
-        var alreadyStored: [ValidatedEvent] = []
+        var alreadyStored: [EncodedEvent] = []
         for event in batch.unique {
             let id = event.envelope.eventID
             if let position = positions[id] {
@@ -204,9 +210,9 @@ private struct WriteTransaction {
     /// Whether each already-stored event's body equals the stored one (by index in `events`), compared as
     /// values (`jsonb`, `uuid[]`, `timestamptz`), never as text. A body the database cannot even parse counts
     /// as different.
-    private func compareWithStored(_ events: [ValidatedEvent], isolatingEvents: Bool) async throws -> [Bool] {
+    private func compareWithStored(_ events: [EncodedEvent], isolatingEvents: Bool) async throws -> [Bool] {
         guard !events.isEmpty else { return [] }
-        let rows = events.map { EventColumns($0, workflowID: nil) }
+        let rows = events.map(\.columns)
         if !isolatingEvents {
             do {
                 return try await compare(rows)

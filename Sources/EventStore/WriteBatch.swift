@@ -5,13 +5,18 @@ package import Foundation
 /// kept apart from I/O so they are unit-tested without a database.
 package struct WriteBatch: Sendable {
     /// First occurrence of each event id, in batch order: the candidates for insertion.
-    package private(set) var unique: [ValidatedEvent] = []
+    package private(set) var unique: [EncodedEvent] = []
     /// Later occurrences of an id already in ``unique`` (first occurrence wins); compared against the stored
     /// body like any other redelivery.
-    package private(set) var repeats: [ValidatedEvent] = []
+    package private(set) var repeats: [EncodedEvent] = []
 
-    /// Splits `events` into first occurrences and repeats.
+    /// Serialises `events` and splits them into first occurrences and repeats.
     package init(_ events: [ValidatedEvent]) {
+        self.init(encoded: events.map(EncodedEvent.init))
+    }
+
+    /// Splits already serialised `events` into first occurrences and repeats.
+    package init(encoded events: [EncodedEvent]) {
         var seen = Set<UUID>()
         seen.reserveCapacity(events.count)
         for event in events {
@@ -36,7 +41,7 @@ package struct WriteBatch: Sendable {
     package var parentIDsToLookUp: [UUID] {
         var ids: [UUID] = []
         var seen = Set<UUID>()
-        for event in unique where Self.ownWorkflowID(event) == nil {
+        for event in unique where Self.ownWorkflowID(event.event) == nil {
             for parent in event.envelope.correlationIDs where seen.insert(parent).inserted {
                 ids.append(parent)
             }
@@ -51,7 +56,7 @@ package struct WriteBatch: Sendable {
     /// elsewhere in this batch (before or after the child, resolved transitively). Cycles in bad data end
     /// the search along that path.
     package func resolveWorkflowIDs(storedParents: [UUID: UUID]) -> [UUID: UUID] {
-        var byID: [UUID: ValidatedEvent] = [:]
+        var byID: [UUID: EncodedEvent] = [:]
         byID.reserveCapacity(unique.count)
         for event in unique { byID[event.envelope.eventID] = event }
         var resolver = Resolver(byID: byID, storedParents: storedParents)
@@ -65,12 +70,12 @@ package struct WriteBatch: Sendable {
     }
 
     private struct Resolver {
-        let byID: [UUID: ValidatedEvent]
+        let byID: [UUID: EncodedEvent]
         let storedParents: [UUID: UUID]
         var memo: [UUID: UUID?] = [:]
         var visiting = Set<UUID>()
 
-        init(byID: [UUID: ValidatedEvent], storedParents: [UUID: UUID]) {
+        init(byID: [UUID: EncodedEvent], storedParents: [UUID: UUID]) {
             self.byID = byID
             self.storedParents = storedParents
         }
@@ -80,7 +85,7 @@ package struct WriteBatch: Sendable {
         mutating func resolve(_ id: UUID) -> (workflowID: UUID?, hitCycle: Bool) {
             if let cached = memo[id] { return (cached, false) }
             guard let event = byID[id] else { return (storedParents[id], false) }
-            if let own = WriteBatch.ownWorkflowID(event) {
+            if let own = WriteBatch.ownWorkflowID(event.event) {
                 memo[id] = own
                 return (own, false)
             }

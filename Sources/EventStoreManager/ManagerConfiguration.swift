@@ -1,4 +1,5 @@
 import Bloodbank
+import Retry
 
 /// Settings of the Event Store Manager (see `.env.example`: `MANAGER_*`).
 public struct ManagerConfiguration: Sendable {
@@ -16,10 +17,8 @@ public struct ManagerConfiguration: Sendable {
     public var batchMaxWait: Duration
     /// Redis pub/sub channel that receives every stored event after commit.
     public var streamChannel: String
-    /// First delay before retrying a failed database write or broker publish.
-    public var retryInitialDelay: Duration
-    /// Longest delay between retries.
-    public var retryMaximumDelay: Duration
+    /// Backoff between retries of a failed database write or dead-letter publish (100 ms doubling to 5 s).
+    public var retry: RetryPolicy
 
     /// A configuration for `topology`'s manager queue, DLX and DLQ routing key, with default tuning.
     public init(topology: BloodbankTopology) {
@@ -37,8 +36,7 @@ public struct ManagerConfiguration: Sendable {
         batchSize: Int = 500,
         batchMaxWait: Duration = .milliseconds(20),
         streamChannel: String = "events:stream",
-        retryInitialDelay: Duration = .milliseconds(100),
-        retryMaximumDelay: Duration = .seconds(5)
+        retry: RetryPolicy = RetryPolicy(initialDelay: .milliseconds(100), maximumDelay: .seconds(5))
     ) {
         self.queue = queue
         self.deadLetterExchange = deadLetterExchange
@@ -47,20 +45,6 @@ public struct ManagerConfiguration: Sendable {
         self.batchSize = batchSize
         self.batchMaxWait = batchMaxWait
         self.streamChannel = streamChannel
-        self.retryInitialDelay = retryInitialDelay
-        self.retryMaximumDelay = retryMaximumDelay
-    }
-
-    /// The delay before retry number `attempt` (0-based): exponential, capped, with ±20 % jitter.
-    public func retryDelay(attempt: Int, random: Double = Double.random(in: 0..<1)) -> Duration {
-        let base = retryInitialDelay * Int(pow2(min(attempt, 20)))
-        let capped = min(base, retryMaximumDelay)
-        return capped * (0.8 + 0.4 * random)
-    }
-
-    private func pow2(_ exponent: Int) -> Double {
-        var value = 1.0
-        for _ in 0..<max(0, exponent) { value *= 2 }
-        return value
+        self.retry = retry
     }
 }

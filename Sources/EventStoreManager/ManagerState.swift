@@ -1,3 +1,4 @@
+import EventStore
 import Foundation
 import NIOConcurrencyHelpers
 
@@ -23,27 +24,25 @@ public struct ManagerStatistics: Sendable, Equatable {
     public var queueDepth: Int?
 }
 
-/// Thread-safe holder of ``ManagerStatistics`` and the shutdown flag.
+/// Thread-safe holder of ``ManagerStatistics``.
 final class ManagerState: Sendable {
-    private let box = NIOLockedValueBox((statistics: ManagerStatistics(), shuttingDown: false))
+    private let box = NIOLockedValueBox(ManagerStatistics())
 
-    var statistics: ManagerStatistics { box.withLockedValue { $0.statistics } }
-    var isShuttingDown: Bool { box.withLockedValue { $0.shuttingDown } }
+    var statistics: ManagerStatistics { box.withLockedValue { $0 } }
 
-    func setRunning(_ running: Bool) { box.withLockedValue { $0.statistics.running = running } }
-    func beginShutdown() { box.withLockedValue { $0.shuttingDown = true } }
-    func recordDeadLetter() { box.withLockedValue { $0.statistics.deadLettered += 1 } }
-    func recordLag(_ depth: Int) { box.withLockedValue { $0.statistics.queueDepth = depth } }
-    func recordStoreFailure(_ message: String) { box.withLockedValue { $0.statistics.lastStoreError = message } }
+    func setRunning(_ running: Bool) { box.withLockedValue { $0.running = running } }
+    func recordDeadLetter() { box.withLockedValue { $0.deadLettered += 1 } }
+    func recordLag(_ depth: Int) { box.withLockedValue { $0.queueDepth = depth } }
+    func recordStoreFailure(_ message: String) { box.withLockedValue { $0.lastStoreError = message } }
 
-    func recordBatch(_ outcome: StoredBatch) {
-        box.withLockedValue { state in
-            state.statistics.stored += outcome.stored.count
-            state.statistics.duplicates += outcome.duplicates.count
-            state.statistics.conflicts += outcome.conflicts.count
-            if let last = outcome.stored.last { state.statistics.lastPosition = last.position }
-            state.statistics.lastCommitAt = Date()
-            state.statistics.lastStoreError = nil
+    func recordBatch(_ outcome: WriteOutcome) {
+        box.withLockedValue { statistics in
+            statistics.stored += outcome.stored.count
+            statistics.duplicates += outcome.duplicates.count
+            statistics.conflicts += outcome.conflicts.count
+            if let last = outcome.stored.last { statistics.lastPosition = last.position }
+            statistics.lastCommitAt = Date()
+            statistics.lastStoreError = nil
         }
     }
 }

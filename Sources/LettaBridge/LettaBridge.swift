@@ -23,71 +23,55 @@ public final class LettaBridge: Service, Sendable {
     public static let handoffTagPrefix = "bloodbank-handoff:"
 
     private let configuration: LettaBridgeConfiguration
-    private let amqp: AMQPClient
     private let letta: LettaClient
     private let publisher: BloodbankPublisher
-    private let topology: BloodbankTopology
-    private let validator: EventValidator
+    private let consumer: BusConsumer
     private let logger: Logger
     private let gate = HandoffGate()
 
-    /// Creates a bridge; `run()` (in a `ServiceGroup` with the AMQP client) does the work.
+    /// Creates a bridge from its collaborators; `run()` (in a `ServiceGroup` with the AMQP client) does the work.
+    ///
+    /// - Parameters:
+    ///   - amqp: the connection the handoffs are consumed from and dead-lettered on.
+    ///   - publisher: publishes the acceptance and outcome events (with confirms; usually on `amqp`).
+    ///   - letta: the Letta server's client.
     public init(
         configuration: LettaBridgeConfiguration,
         amqp: AMQPClient,
+        publisher: BloodbankPublisher,
         letta: LettaClient,
         topology: BloodbankTopology,
-        source: EventSource,
         validator: EventValidator = EventValidator(),
         logger: Logger = Logger(label: "candystore.letta-bridge")
     ) {
         self.configuration = configuration
-        self.amqp = amqp
         self.letta = letta
-        self.topology = topology
-        self.validator = validator
+        self.publisher = publisher
         self.logger = logger
-        self.publisher = BloodbankPublisher(client: amqp, exchange: topology.exchange, source: source)
+        // The broker never pushes more than `concurrency` unacknowledged deliveries (prefetch), so at most that
+        // many handoffs are in their accept phase at once.
+        self.consumer = BusConsumer(
+            configuration: .init(
+                queue: configuration.queue, deadLetterExchange: configuration.deadLetterExchange,
+                deadLetterRoutingKey: configuration.deadLetterRoutingKey,
+                prefetch: UInt16(clamping: max(1, configuration.concurrency)), retry: configuration.retry),
+            amqp: amqp, topology: topology, validator: validator, logger: logger)
     }
 
     /// Declares the queue and its DLQ, then handles handoffs (up to `concurrency` at once) until shutdown.
     public func run() async throws {
-        try await topology.declare(queueNamed: configuration.queue, on: amqp)
-        if topology.queue(named: configuration.deadLetterRoutingKey) != nil {
-            try await topology.declare(queueNamed: configuration.deadLetterRoutingKey, on: amqp)
-        }
-        logger.info("consuming", metadata: ["queue": "\(configuration.queue)"])
-        let concurrency = max(1, configuration.concurrency)
-        try await amqp.withConsumer(queue: configuration.queue, prefetchCount: UInt16(clamping: concurrency)) {
-            consumer in
-            try await cancelWhenGracefulShutdown {
-                // The broker never pushes more than `concurrency` unacknowledged deliveries (prefetch), so at most
-                // that many handoffs are in their accept phase at once.
-                try await withThrowingDiscardingTaskGroup { group in
-                    for try await delivery in consumer {
-                        group.addTask { await self.handle(delivery) }
-                    }
-                }
-            }
+        try await consumer.consumeEach { message, event in
+            await self.handle(message.delivery, event: event)
         }
     }
 
     // MARK: - One handoff
 
-    func handle(_ delivery: AMQPDelivery) async {
-        let event: ValidatedEvent
-        switch validator.result(bytes: delivery.body.readableBytesView) {
-        case .failure(let error):
-            logger.warning("malformed handoff", metadata: ["code": "\(error.code)", "reason": "\(error.reason)"])
-            await deadLetterAndAck(delivery, code: "\(error.code)", reason: error.reason)
-            return
-        case .success(let validated):
-            event = validated
-        }
+    func handle(_ delivery: AMQPDelivery, event: ValidatedEvent) async {
         guard case .handoffRequested(let handoff) = event.typedPayload else {
             // Another event under bmad.workflow.handoff.# (not a request): not ours to act on.
             logger.debug("ignoring \(event.envelope.eventType)")
-            try? await delivery.ack()
+            consumer.acknowledge(delivery)
             return
         }
         let handoffID = event.envelope.eventID
@@ -129,7 +113,7 @@ public final class LettaBridge: Service, Sendable {
             guard
                 await publishReliably(blocked, id: DerivedEventID.outcome(of: handoffID), parent: handoffID, agent: nil)
             else { return }
-            await deadLetterAndAck(delivery, code: code, reason: reason)
+            await consumer.deadLetterAndAcknowledge(delivery, code: code, reason: reason)
             return
         }
         metadata["session"] = "\(agent.id)"
@@ -140,11 +124,7 @@ public final class LettaBridge: Service, Sendable {
             toAgent: handoff.toAgent)
         let acceptanceID = DerivedEventID.acceptance(of: handoffID)
         guard await publishReliably(accepted, id: acceptanceID, parent: handoffID, agent: agent) else { return }
-        do {
-            try await delivery.ack()
-        } catch {
-            logger.notice("handoff ack not delivered; it will be redelivered and recognised", metadata: metadata)
-        }
+        consumer.acknowledge(delivery)
         logger.info("handoff accepted", metadata: metadata)
 
         // 3. Start the work: send the task, report the outcome (once per handoff in this process).
@@ -249,7 +229,7 @@ public final class LettaBridge: Service, Sendable {
             } catch {
                 attempt += 1
                 guard error.isRetryable, attempt < configuration.maxAttempts else { return .failure(error) }
-                let delay = configuration.retryDelay(attempt: attempt - 1)
+                let delay = configuration.retry.delay(attempt: attempt - 1)
                 logger.warning(
                     "Letta call failed; retrying",
                     metadata: ["call": "\(what)", "attempt": "\(attempt)", "delay": "\(delay)", "error": "\(error)"])
@@ -274,7 +254,7 @@ public final class LettaBridge: Service, Sendable {
             } catch {
                 logger.warning(
                     "publishing \(Payload.eventType) failed; retrying", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: configuration.retryDelay(attempt: attempt))
+                try? await Task.sleep(for: configuration.retry.delay(attempt: attempt))
                 attempt += 1
             }
         }
@@ -282,21 +262,4 @@ public final class LettaBridge: Service, Sendable {
     }
 
     private var publisherSource: EventSource { publisher.source }
-
-    private func deadLetterAndAck(_ delivery: AMQPDelivery, code: String, reason: String) async {
-        var attempt = 0
-        while !Task.isCancelled {
-            do {
-                try await DeadLetter.publish(
-                    delivery, code: code, reason: reason, exchange: configuration.deadLetterExchange,
-                    routingKey: configuration.deadLetterRoutingKey, on: amqp)
-                try? await delivery.ack()
-                return
-            } catch {
-                logger.warning("dead-letter publish failed; retrying", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: configuration.retryDelay(attempt: attempt))
-                attempt += 1
-            }
-        }
-    }
 }

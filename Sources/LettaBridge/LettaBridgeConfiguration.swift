@@ -1,5 +1,6 @@
 import Bloodbank
 import Foundation
+import Retry
 
 /// Settings of the Letta bridge (see `.env.example`: `LETTA_BRIDGE_*`, `LETTA_*`).
 public struct LettaBridgeConfiguration: Sendable {
@@ -13,10 +14,8 @@ public struct LettaBridgeConfiguration: Sendable {
     public var concurrency: Int
     /// Attempts to reach Letta for one handoff before it is reported blocked and dead-lettered.
     public var maxAttempts: Int
-    /// First delay between attempts (doubles each time, with jitter).
-    public var retryInitialDelay: Duration
-    /// Longest delay between attempts.
-    public var retryMaximumDelay: Duration
+    /// Backoff between attempts (Letta calls, publishes, dead-letters): 0.5 s doubling to 15 s, ±20 % jitter.
+    public var retry: RetryPolicy
     /// Whether to send the task to the agent after accepting it (and report completed/blocked).
     public var startsWork: Bool
 
@@ -25,8 +24,7 @@ public struct LettaBridgeConfiguration: Sendable {
         topology: BloodbankTopology,
         concurrency: Int = 4,
         maxAttempts: Int = 8,
-        retryInitialDelay: Duration = .milliseconds(500),
-        retryMaximumDelay: Duration = .seconds(15),
+        retry: RetryPolicy = RetryPolicy(initialDelay: .milliseconds(500), maximumDelay: .seconds(15)),
         startsWork: Bool = true
     ) {
         self.queue = topology.lettaQueueName
@@ -34,18 +32,7 @@ public struct LettaBridgeConfiguration: Sendable {
         self.deadLetterRoutingKey = topology.lettaDeadLetterQueueName
         self.concurrency = concurrency
         self.maxAttempts = maxAttempts
-        self.retryInitialDelay = retryInitialDelay
-        self.retryMaximumDelay = retryMaximumDelay
+        self.retry = retry
         self.startsWork = startsWork
-    }
-
-    /// The delay before attempt number `attempt + 1` (0-based): exponential, capped, ±20 % jitter.
-    public func retryDelay(attempt: Int, random: Double = Double.random(in: 0..<1)) -> Duration {
-        var delay = retryInitialDelay
-        for _ in 0..<min(attempt, 30) {
-            delay = delay * 2
-            if delay >= retryMaximumDelay { break }
-        }
-        return min(delay, retryMaximumDelay) * (0.8 + 0.4 * random)
     }
 }

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import Retry
 
 extension RedisClient {
     /// Subscribes to `channels` for the duration of `body`, surviving disconnects.
@@ -108,7 +109,7 @@ extension RedisClient {
                 return
             }
             failedAttempts += 1
-            let delay = self.configuration.reconnectBackoff.delay(forAttempt: failedAttempts)
+            let delay = self.configuration.reconnectBackoff.delay(attempt: failedAttempts - 1)
             logger.warning(
                 "Redis subscription lost, resubscribing",
                 metadata: ["error": "\(failure)", "retry_in": "\(delay)", "attempt": "\(failedAttempts)"]

@@ -2,6 +2,7 @@ public import Logging
 import NIOConcurrencyHelpers
 public import NIOCore
 public import NIOPosix
+public import Retry
 public import ServiceLifecycle
 
 /// A long-lived Redis client: one multiplexed, pipelined command connection that ``run()`` keeps alive.
@@ -27,14 +28,14 @@ public final class RedisClient: Service, RedisCommandExecutor, Sendable {
         /// Where to connect and the per-connection timeouts.
         public var connection: RedisConnection.Configuration
         /// Delays between reconnect attempts, for the command connection and for subscriptions.
-        public var reconnectBackoff: RedisBackoff
+        public var reconnectBackoff: RetryPolicy
         /// Buffering and liveness settings of ``RedisClient/withSubscription(channels:_:)``.
         public var subscription: SubscriptionOptions
 
         /// Creates a configuration from its parts.
         public init(
             connection: RedisConnection.Configuration,
-            reconnectBackoff: RedisBackoff = .init(),
+            reconnectBackoff: RetryPolicy = .init(),
             subscription: SubscriptionOptions = .init()
         ) {
             self.connection = connection
@@ -129,7 +130,7 @@ public final class RedisClient: Service, RedisCommandExecutor, Sendable {
                     error as? RedisClientError
                     ?? RedisClientError(code: .connectionFailed, message: "Could not connect", underlying: error)
                 failedAttempts += 1
-                let delay = self.configuration.reconnectBackoff.delay(forAttempt: failedAttempts)
+                let delay = self.configuration.reconnectBackoff.delay(attempt: failedAttempts - 1)
                 self.logger.warning(
                     "Redis connection failed, retrying",
                     metadata: ["error": "\(redisError)", "retry_in": "\(delay)", "attempt": "\(failedAttempts)"]
@@ -161,7 +162,7 @@ public final class RedisClient: Service, RedisCommandExecutor, Sendable {
             // into a reconnect storm: treat it like a failed attempt, with backoff and fail-fast commands.
             let error = RedisClientError.connectionClosed("The Redis connection closed right after it was opened")
             failedAttempts += 1
-            let delay = self.configuration.reconnectBackoff.delay(forAttempt: failedAttempts)
+            let delay = self.configuration.reconnectBackoff.delay(attempt: failedAttempts - 1)
             self.logger.warning(
                 "Redis connection closed right after opening, retrying",
                 metadata: ["retry_in": "\(delay)", "attempt": "\(failedAttempts)"]

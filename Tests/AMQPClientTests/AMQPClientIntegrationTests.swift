@@ -1,6 +1,7 @@
 import AMQPClient
 import NIOConcurrencyHelpers
 import NIOCore
+import Retry
 import Testing
 
 @Suite(.serialized) struct AMQPClientIntegrationTests {

@@ -1,5 +1,6 @@
 import AMQPClient
 import NIOCore
+import Retry
 import Testing
 
 /// Behaviour of the reconnecting client while no broker is reachable (no server needed).

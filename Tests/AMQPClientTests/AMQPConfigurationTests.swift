@@ -62,23 +62,6 @@ import Testing
         #expect(error?.code == .invalidConfiguration)
     }
 
-    @Test func backoffGrowsExponentiallyAndIsCapped() {
-        let policy = AMQPConfiguration.ReconnectPolicy(
-            initialDelay: .milliseconds(100),
-            maximumDelay: .seconds(2),
-            multiplier: 2,
-            jitter: 0.2
-        )
-        // random 0.5 = no jitter.
-        #expect(policy.delay(attempt: 0, random: 0.5) == .milliseconds(100))
-        #expect(policy.delay(attempt: 3, random: 0.5) == .milliseconds(800))
-        #expect(policy.delay(attempt: 10, random: 0.5) == .seconds(2))
-        // Jitter stays within ±20 % and never exceeds the maximum.
-        #expect(policy.delay(attempt: 1, random: 0) == .milliseconds(160))
-        #expect(policy.delay(attempt: 1, random: 0.999_999) <= .milliseconds(240))
-        #expect(policy.delay(attempt: 20, random: 0.999_999) <= .seconds(2))
-    }
-
     @Test func errorsReportRecoverability() {
         let forced = AMQPError(code: .connectionClosedByBroker, message: "x", replyCode: 320)
         let precondition = AMQPError(code: .channelClosedByBroker, message: "x", replyCode: 406)

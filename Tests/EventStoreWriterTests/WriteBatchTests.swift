@@ -120,6 +120,30 @@ import Testing
         #expect(bare.correlationIDs == "{}")
     }
 
+    @Test func storedJSONFromTheEncodedColumnsEqualsTheStoredEventEncoding() throws {
+        let parent = UUID()
+        let rawSource = #"""
+            {"event_id":"00000000-0000-4000-8000-000000000001","event_type":"demo.thing.happened",
+             "timestamp":"2026-01-01T00:00:00.5Z","source":"http/127.0.0.1",
+             "payload":{"n":1.50,"s":"line\nbreak","nested":{"a":[true,null]}}}
+            """#
+        let events = [
+            Fixture.event(
+                "demo.thing.happened", ["big": .number(try #require(JSONNumber("12345678901234567890.10"))), "s": "é"],
+                at: 1, parents: [parent, UUID()], agentName: "b\u{f8}b \"the\" agent"),
+            Fixture.other(),
+            Fixture.started(UUID()),
+            try Fixture.validator.validate(bytes: Array(rawSource.utf8)),
+        ]
+        for (offset, event) in events.enumerated() {
+            let position = Int64(offset * 1_000_003 + 1)
+            let expected = StoredEvent(position: position, envelope: event.envelope, workflowID: nil).jsonBytes()
+            #expect(
+                String(decoding: EncodedEvent(event).storedJSON(position: position), as: UTF8.self)
+                    == String(decoding: expected, as: UTF8.self))
+        }
+    }
+
     @Test func rawSourceIsKeptBesideTheNormalisedOne() throws {
         let body = #"""
             {"event_id":"00000000-0000-4000-8000-000000000001","event_type":"demo.thing.happened",

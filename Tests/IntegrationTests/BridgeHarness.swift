@@ -8,6 +8,7 @@ import LettaBridge
 import LettaClient
 import Logging
 import NIOCore
+import Retry
 import ServiceLifecycle
 import Synchronization
 
@@ -92,8 +93,8 @@ struct BridgeHarness: Sendable {
         maxAttempts: Int = 5, initialDelay: Duration = .milliseconds(100), maximumDelay: Duration = .seconds(1)
     ) -> LettaBridgeConfiguration {
         LettaBridgeConfiguration(
-            topology: topology, concurrency: 4, maxAttempts: maxAttempts, retryInitialDelay: initialDelay,
-            retryMaximumDelay: maximumDelay)
+            topology: topology, concurrency: 4, maxAttempts: maxAttempts,
+            retry: RetryPolicy(initialDelay: initialDelay, maximumDelay: maximumDelay))
     }
 
     /// An exchange with nothing bound for the bridge's events: a bridge publishing there never gets a confirm
@@ -125,12 +126,15 @@ struct BridgeHarness: Sendable {
         amqpConfiguration.reconnect.initialDelay = .milliseconds(100)
         amqpConfiguration.reconnect.maximumDelay = .seconds(1)
         let bridgeAMQP = AMQPClient(configuration: amqpConfiguration, logger: logger)
+        let publisher = BloodbankPublisher(
+            client: bridgeAMQP, exchange: (bridgeTopology ?? topology).exchange,
+            source: EventSource(host: "test", type: "service", app: "letta-bridge-test"))
         let bridge = LettaBridge(
             configuration: configuration ?? bridgeConfiguration(),
             amqp: bridgeAMQP,
+            publisher: publisher,
             letta: LettaClient(configuration: try lettaConfiguration ?? Self.lettaConfiguration(), logger: logger),
             topology: bridgeTopology ?? topology,
-            source: EventSource(host: "test", type: "service", app: "letta-bridge-test"),
             logger: logger)
         let group = ServiceGroup(
             configuration: .init(

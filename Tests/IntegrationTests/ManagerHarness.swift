@@ -68,7 +68,7 @@ struct ManagerHarness: Sendable {
     var managerConfiguration: ManagerConfiguration {
         var configuration = ManagerConfiguration(topology: topology)
         configuration.streamChannel = "test:\(id):stream"
-        configuration.retryMaximumDelay = .seconds(1)
+        configuration.retry.maximumDelay = .seconds(1)
         return configuration
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import Retry
 import Testing
 
 @testable import RedisClient
@@ -13,7 +14,7 @@ import Testing
 
     init() throws {
         var configuration = try RedisClient.Configuration(url: Self.url)
-        configuration.reconnectBackoff = RedisBackoff(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(500))
+        configuration.reconnectBackoff = RetryPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(500))
         self.configuration = configuration
     }
 

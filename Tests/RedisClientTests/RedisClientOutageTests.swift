@@ -1,4 +1,5 @@
 import NIOCore
+import Retry
 import Testing
 
 @testable import RedisClient

@@ -3,7 +3,7 @@ import Foundation
 import LettaBridge
 import Testing
 
-/// Pure parts of the Letta bridge: deterministic event ids and retry delays.
+/// Pure parts of the Letta bridge: deterministic event ids and its configuration.
 @Suite struct LettaBridgeUnitTests {
     @Test func derivedIDsAreDeterministicDistinctAndVersion8() {
         let handoff = UUID()
@@ -17,14 +17,13 @@ import Testing
         #expect(["8", "9", "a", "b"].contains(Array(text)[19]))
     }
 
-    @Test func retryDelaysGrowAndAreCapped() {
-        let configuration = LettaBridgeConfiguration(
-            topology: .init(), retryInitialDelay: .milliseconds(100), retryMaximumDelay: .seconds(1))
-        #expect(configuration.retryDelay(attempt: 0, random: 0.5) == .milliseconds(100))
-        #expect(configuration.retryDelay(attempt: 2, random: 0.5) == .milliseconds(400))
-        #expect(configuration.retryDelay(attempt: 20, random: 0.5) == .seconds(1))
-        #expect(configuration.retryDelay(attempt: 20, random: 0) == .milliseconds(800))
+    @Test func configurationUsesTheTopologysQueuesAndTheDocumentedBackoff() {
+        let configuration = LettaBridgeConfiguration(topology: .init())
         #expect(configuration.queue == "letta_handoff_queue")
         #expect(configuration.deadLetterRoutingKey == "letta_handoff_dlq")
+        #expect(configuration.retry.initialDelay == .milliseconds(500))
+        #expect(configuration.retry.maximumDelay == .seconds(15))
+        #expect(configuration.retry.delay(attempt: 1, random: 0.5) == .seconds(1))
+        #expect(configuration.retry.delay(attempt: 20, random: 0) == .seconds(12))
     }
 }
