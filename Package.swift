@@ -320,7 +320,6 @@ let package = Package(
             dependencies: [
                 "Retry",
                 "RedisClient",
-                "Retry",
                 .product(name: "NIOTestUtils", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
