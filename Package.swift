@@ -44,6 +44,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/mattpolzin/OpenAPIKit.git", from: "6.4.0"),
     ],
     targets: [
@@ -55,7 +56,7 @@ let package = Package(
         // MARK: Retry/backoff policy (dependency-free; used by the transports and the services)
         .target(
             name: "Retry",
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         // MARK: Transport clients (no event model)
         .target(
@@ -105,7 +106,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         // MARK: Event store on PostgreSQL: migrations, the writer and projections, the reader
         .target(
@@ -133,6 +134,7 @@ let package = Package(
                 "BloodbankModel",
                 "RedisClient",
                 "CandystoreHealth",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "OpenAPIKit", package: "OpenAPIKit"),
@@ -142,7 +144,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         // MARK: Event Store Manager (consume → validate → batch → store → announce → ack)
         .target(
@@ -161,7 +163,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         // MARK: Letta bridge (handoff requests → Letta agents → acceptance and outcome events)
         .target(
@@ -175,7 +177,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         // MARK: Configuration (settings: environment over .env over defaults; shared by every executable)
         .target(
@@ -272,12 +274,12 @@ let package = Package(
         .executableTarget(
             name: "candystore",
             dependencies: ["CandystoreCommands"],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         .executableTarget(
             name: "bb",
             dependencies: ["BloodbankCLI"],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         // MARK: Tests
         .target(
@@ -329,17 +331,17 @@ let package = Package(
         .testTarget(
             name: "BloodbankTests",
             dependencies: ["Bloodbank", "BloodbankModel", "Retry"],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         .testTarget(
             name: "EventStoreManagerTests",
             dependencies: ["EventStoreManager", "EventStore", "BloodbankModel"],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         .testTarget(
             name: "LettaBridgeTests",
             dependencies: ["LettaBridge", "LettaClient", "BloodbankModel"],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         .testTarget(
             name: "LettaClientTests",
@@ -383,7 +385,7 @@ let package = Package(
                 "CandystoreApp",
                 "CandystoreConfig",
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         .testTarget(
             name: "EventStoreWriterTests",
@@ -431,7 +433,7 @@ let package = Package(
                 "EventStore",
                 "CandystoreConfig",
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         .testTarget(
             name: "IntegrationTests",
@@ -457,7 +459,7 @@ let package = Package(
                 "CandystoreApp",
                 "CandystoreConfig",
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
     ]
 )
@@ -475,7 +477,7 @@ if Context.environment["CANDYSTORE_BENCH"] == "1" {
             ],
             path: "bench/amqp",
             exclude: ["pika_bench.py", "run"],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         .executableTarget(
             name: "ingest-bench",
@@ -494,7 +496,7 @@ if Context.environment["CANDYSTORE_BENCH"] == "1" {
             ],
             path: "bench/ingest",
             exclude: ["run"],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
         .executableTarget(
             name: "api-bench",
@@ -517,7 +519,7 @@ if Context.environment["CANDYSTORE_BENCH"] == "1" {
             ],
             path: "bench/api",
             exclude: ["run"],
-            swiftSettings: swiftSettings
+            swiftSettings: checkedImportsSwiftSettings
         ),
     ]
 }

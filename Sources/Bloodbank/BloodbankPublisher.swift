@@ -1,7 +1,7 @@
-import AMQPClient
-import BloodbankModel
-import Foundation
-import NIOCore
+public import AMQPClient
+public import BloodbankModel
+public import Foundation
+public import NIOCore
 
 /// Anything that can publish with confirms: the self-healing `AMQPClient` (services) and a single
 /// `AMQPChannel` in confirm mode (one-shot CLI publishes that must fail fast when the broker is down).

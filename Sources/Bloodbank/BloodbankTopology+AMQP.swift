@@ -1,4 +1,4 @@
-import AMQPClient
+public import AMQPClient
 
 extension BloodbankTopology.Argument {
     /// The argument as an AMQP field value (long strings and signed 64-bit integers, as RabbitMQ stores them).

@@ -1,10 +1,11 @@
-import AMQPClient
-import AsyncAlgorithms
-import BloodbankModel
-import Logging
-import NIOConcurrencyHelpers
-import Retry
-import ServiceLifecycle
+public import AMQPClient
+public import AsyncAlgorithms
+public import BloodbankModel
+public import Logging
+public import NIOConcurrencyHelpers
+import NIOCore
+public import Retry
+public import ServiceLifecycle
 
 /// One delivery as the consumer pipeline hands it on: decoded and validated once, with its arrival time.
 public struct BusMessage: Sendable {

@@ -1,4 +1,4 @@
-import AMQPClient
+public import AMQPClient
 
 /// Dead-lettering with a reason: a copy of the message (body and properties unchanged) is published to the
 /// dead-letter exchange with headers saying why, so whoever reads the DLQ knows what was wrong.

@@ -1,12 +1,12 @@
-import CandystoreHealth
-import EventStoreQueries
-import Foundation
-import Hummingbird
-import HummingbirdWebSocket
-import Logging
-import Prometheus
-import RedisClient
-import ServiceLifecycle
+public import CandystoreHealth
+public import EventStoreQueries
+public import Foundation
+public import Hummingbird
+public import HummingbirdWebSocket
+public import Logging
+public import Prometheus
+public import RedisClient
+public import ServiceLifecycle
 
 /// The collaborators of the Event Store API, built by the composition root (`CandystoreApp.APIRole`) and handed
 /// in: the API builds no pool, client or registry of its own.

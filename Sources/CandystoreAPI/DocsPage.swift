@@ -1,3 +1,5 @@
+import HTTPTypes
+
 /// The human documentation page served at `/docs`, generated from the endpoint descriptors
 /// (``APIEndpoint/all``), the same ones the OpenAPI document at `/openapi.json` is built from. Only the
 /// introduction (envelope, errors, token, query decoding) is prose written here.

@@ -1,6 +1,7 @@
 import BloodbankModel
 import EventStoreQueries
 import Foundation
+import HTTPTypes
 import OpenAPIKit
 
 /// The OpenAPI 3.1 description of every endpoint, served at `/openapi.json`, built with OpenAPIKit from the

@@ -3,6 +3,7 @@ import EventStoreQueries
 import Foundation
 import HummingbirdWebSocket
 import Logging
+import NIOConcurrencyHelpers
 
 /// One WebSocket client of `/api/v1/events/stream`.
 ///

@@ -1,5 +1,6 @@
-import EventStore
-import Foundation
+import BloodbankModel
+public import EventStore
+public import Foundation
 
 /// The decisions of one manager micro-batch as a pure value: events in, small actions out; the manager only
 /// performs the actions (in the style of the AMQP client's state machines).

@@ -1,12 +1,14 @@
-import AMQPClient
-import Bloodbank
-import BloodbankModel
-import EventStore
-import Foundation
-import Logging
-import NIOCore
-import RedisClient
-import ServiceLifecycle
+public import AMQPClient
+public import Bloodbank
+public import BloodbankModel
+import CoreMetrics
+public import EventStore
+public import Foundation
+public import Logging
+public import NIOCore
+public import RedisClient
+import Retry
+public import ServiceLifecycle
 
 /// The Event Store Manager: consumes every Bloodbank event, persists each exactly once, and announces it.
 ///

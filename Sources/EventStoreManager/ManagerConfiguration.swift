@@ -1,5 +1,5 @@
-import Bloodbank
-import Retry
+public import Bloodbank
+public import Retry
 
 /// Settings of the Event Store Manager (see `.env.example`: `MANAGER_*`).
 public struct ManagerConfiguration: Sendable {

@@ -1,6 +1,7 @@
-import EventStore
-import Foundation
-import NIOConcurrencyHelpers
+import BloodbankModel
+public import EventStore
+public import Foundation
+public import NIOConcurrencyHelpers
 
 /// What the manager has done since it started, as `/health` reports it.
 public struct ManagerStatistics: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Deterministic ids for the events the bridge publishes about a handoff.
 ///

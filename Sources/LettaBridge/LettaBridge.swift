@@ -1,10 +1,11 @@
-import AMQPClient
-import Bloodbank
-import BloodbankModel
-import Foundation
-import LettaClient
-import Logging
-import ServiceLifecycle
+public import AMQPClient
+public import Bloodbank
+public import BloodbankModel
+public import Foundation
+public import LettaClient
+public import Logging
+import Retry
+public import ServiceLifecycle
 
 /// The Letta bridge: turns each `bmad.workflow.handoff.requested` into work for a real Letta agent.
 ///

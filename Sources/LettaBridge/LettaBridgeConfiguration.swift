@@ -1,6 +1,6 @@
-import Bloodbank
-import Foundation
-import Retry
+public import Bloodbank
+public import Foundation
+public import Retry
 
 /// Settings of the Letta bridge (see `.env.example`: `LETTA_BRIDGE_*`, `LETTA_*`).
 public struct LettaBridgeConfiguration: Sendable {

@@ -1,3 +1,4 @@
+import ArgumentParser
 import BloodbankCLI
 
 /// Entry point of the `bb` executable; all logic lives in BloodbankCLI (a client module: no server code).

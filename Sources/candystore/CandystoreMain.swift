@@ -1,3 +1,4 @@
+import ArgumentParser
 import CandystoreCommands
 
 /// Entry point of the `candystore` executable; all logic lives in CandystoreCommands.

@@ -1,4 +1,5 @@
 import BloodbankModel
+import CandystoreApp
 import CandystoreHealth
 import CandystoreOps
 import CandystoreTestSupport

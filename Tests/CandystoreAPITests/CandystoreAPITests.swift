@@ -9,8 +9,10 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import NIOConcurrencyHelpers
 import PostgresNIO
 import Testing
+import WSCore
 
 @testable import CandystoreAPI
 

@@ -8,6 +8,7 @@ import HummingbirdTesting
 import HummingbirdWSClient
 import HummingbirdWSTesting
 import HummingbirdWebSocket
+import NIOWebSocket
 import RedisClient
 import Testing
 

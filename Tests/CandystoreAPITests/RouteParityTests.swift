@@ -1,6 +1,7 @@
 import BloodbankModel
 import CandystoreApp
 import CandystoreHealth
+import CandystoreOps
 import EventStore
 import EventStoreQueries
 import Hummingbird

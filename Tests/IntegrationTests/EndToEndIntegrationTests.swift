@@ -5,6 +5,7 @@ import CandystoreOps
 import Foundation
 import LettaClient
 import NIOCore
+import NIOHTTP1
 import Testing
 
 /// The plan's STORY-012 on the running system (`scripts/dev up`: manager, API and Letta bridge on the real

@@ -4,6 +4,7 @@ import BloodbankModel
 import Foundation
 import LettaBridge
 import LettaClient
+import NIOCore
 import Testing
 
 /// The Letta bridge in-process on the real RabbitMQ and the real Letta server (`scripts/letta start`), on its

@@ -1,6 +1,9 @@
+import Bloodbank
 import BloodbankModel
+import CandystoreOps
 import Foundation
 import LettaBridge
+import LettaClient
 import Testing
 
 #if canImport(Glibc)

@@ -10,6 +10,7 @@ import Logging
 import NIOCore
 import PostgresNIO
 import RedisClient
+import Retry
 import ServiceLifecycle
 
 /// Runs a real Event Store Manager in-process against the real servers, isolated from everything else:

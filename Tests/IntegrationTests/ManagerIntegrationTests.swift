@@ -1,8 +1,11 @@
 import AMQPClient
 import Bloodbank
 import BloodbankModel
+import CandystoreOps
+import EventStoreManager
 import Foundation
 import NIOCore
+import PostgresNIO
 import Testing
 
 /// The Event Store Manager end to end on the real servers: exactly-once storage under duplicates and

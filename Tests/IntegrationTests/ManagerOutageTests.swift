@@ -1,6 +1,9 @@
 import AMQPClient
 import Bloodbank
 import BloodbankModel
+import CandystoreOps
+import EventStore
+import EventStoreManager
 import Foundation
 import Testing
 

@@ -3,6 +3,7 @@ import Bloodbank
 import BloodbankModel
 import CandystoreOps
 import Foundation
+import NIOCore
 import Testing
 
 /// Interoperability with the Python Bloodbank on the real broker: `bb publish` → a pika consumer sees the

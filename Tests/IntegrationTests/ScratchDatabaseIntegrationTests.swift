@@ -1,3 +1,4 @@
+import CandystoreOps
 import CandystoreTestSupport
 import EventStore
 import Foundation

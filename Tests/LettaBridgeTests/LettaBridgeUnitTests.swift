@@ -1,6 +1,8 @@
+import Bloodbank
 import BloodbankModel
 import Foundation
 import LettaBridge
+import Retry
 import Testing
 
 /// Pure parts of the Letta bridge: deterministic event ids and its configuration.
