@@ -1,11 +1,11 @@
 public import AMQPClient
-public import AsyncAlgorithms
+import AsyncAlgorithms
 public import BloodbankModel
 public import Logging
-public import NIOConcurrencyHelpers
+import NIOConcurrencyHelpers
 import NIOCore
 public import Retry
-public import ServiceLifecycle
+import ServiceLifecycle
 
 /// One delivery as the consumer pipeline hands it on: decoded and validated once, with its arrival time.
 public struct BusMessage: Sendable {

@@ -1,7 +1,7 @@
 public import BloodbankModel
 public import EventStoreQueries
 public import Hummingbird
-public import NIOCore
+import NIOCore
 
 /// The one error type of the API module: an HTTP status plus the JSON body `{"error":{"code","message"}}`.
 ///

@@ -1,8 +1,8 @@
 public import CandystoreHealth
 public import EventStoreQueries
-public import Foundation
+import Foundation
 public import Hummingbird
-public import HummingbirdWebSocket
+import HummingbirdWebSocket
 public import Logging
 public import Prometheus
 public import RedisClient

@@ -2,12 +2,12 @@ public import CandystoreAPI
 public import CandystoreConfig
 public import CandystoreHealth
 public import CandystoreOps
-public import EventStore
-public import EventStoreQueries
+import EventStore
+import EventStoreQueries
 public import Hummingbird
 public import Logging
-public import PostgresNIO
-public import Prometheus
+import PostgresNIO
+import Prometheus
 public import RedisClient
 
 /// The Event Store API role (`candystore api`), wired: the reader's PostgreSQL pool, the stream's Redis

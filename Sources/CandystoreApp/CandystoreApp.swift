@@ -2,10 +2,10 @@ public import CandystoreConfig
 public import CandystoreHealth
 public import CandystoreOps
 public import EventStore
-public import Foundation
+import Foundation
 public import Logging
-public import PostgresNIO
-public import Prometheus
+import PostgresNIO
+import Prometheus
 
 /// The composition root of the server binary: reads the settings once, bootstraps logging and metrics, and
 /// builds each role (``ManagerRole``, ``APIRole``, ``LettaBridgeRole``) and operation (migrations, topology,

@@ -1,10 +1,10 @@
 public import AMQPClient
-public import Bloodbank
+import Bloodbank
 public import BloodbankModel
 public import CandystoreConfig
 public import CandystoreHealth
 public import CandystoreOps
-public import Foundation
+import Foundation
 public import LettaBridge
 public import LettaClient
 public import Logging

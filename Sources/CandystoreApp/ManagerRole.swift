@@ -1,13 +1,13 @@
 public import AMQPClient
-public import BloodbankModel
+import BloodbankModel
 public import CandystoreConfig
 public import CandystoreHealth
 public import CandystoreOps
-public import EventStore
+import EventStore
 public import EventStoreManager
-public import Foundation
+import Foundation
 public import Logging
-public import PostgresNIO
+import PostgresNIO
 public import RedisClient
 public import ServiceLifecycle
 

@@ -1,5 +1,5 @@
-public import Metrics
-public import NIOConcurrencyHelpers
+import Metrics
+import NIOConcurrencyHelpers
 public import Prometheus
 
 /// Bootstraps swift-metrics once per process with a Prometheus registry (exported on `/metrics`).

@@ -1,4 +1,4 @@
-public import BloodbankModel
+import BloodbankModel
 public import CandystoreHealth
 public import Hummingbird
 public import Logging

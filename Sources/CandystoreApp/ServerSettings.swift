@@ -1,11 +1,11 @@
 public import AMQPClient
-public import Bloodbank
+import Bloodbank
 public import CandystoreAPI
 public import CandystoreConfig
 public import CandystoreOps
-public import EventStore
+import EventStore
 public import EventStoreManager
-public import Foundation
+import Foundation
 public import LettaBridge
 public import LettaClient
 public import RedisClient

@@ -1,7 +1,7 @@
 public import AsyncHTTPClient
 public import Bloodbank
 import CandystoreConfig
-public import Foundation
+import Foundation
 import NIOCore
 import NIOHTTP1
 

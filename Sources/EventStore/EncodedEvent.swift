@@ -1,5 +1,5 @@
 public import BloodbankModel
-public import Foundation
+package import Foundation
 
 /// A validated event serialised once: the text of its JSON columns, reused for the insert, the idempotency
 /// comparison and the stored-event JSON announced after commit.

@@ -1,4 +1,4 @@
-public import BloodbankModel
+import BloodbankModel
 public import EventStoreQueries
 public import Foundation
 import PostgresNIO

@@ -1,6 +1,6 @@
-public import BloodbankModel
+import BloodbankModel
 public import EventStoreQueries
-public import Foundation
+import Foundation
 public import Logging
 public import PostgresNIO
 

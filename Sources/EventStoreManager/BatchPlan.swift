@@ -1,6 +1,6 @@
-import BloodbankModel
-public import EventStore
-public import Foundation
+package import BloodbankModel
+package import EventStore
+package import Foundation
 
 /// The decisions of one manager micro-batch as a pure value: events in, small actions out; the manager only
 /// performs the actions (in the style of the AMQP client's state machines).

@@ -3,9 +3,9 @@ public import Bloodbank
 public import BloodbankModel
 import CoreMetrics
 public import EventStore
-public import Foundation
+import Foundation
 public import Logging
-public import NIOCore
+import NIOCore
 public import RedisClient
 import Retry
 public import ServiceLifecycle

@@ -1,7 +1,7 @@
 import BloodbankModel
-public import EventStore
+import EventStore
 public import Foundation
-public import NIOConcurrencyHelpers
+import NIOConcurrencyHelpers
 
 /// What the manager has done since it started, as `/health` reports it.
 public struct ManagerStatistics: Sendable, Equatable {

@@ -1,5 +1,5 @@
 public import BloodbankModel
-public import Foundation
+import Foundation
 
 /// Filters and pagination of `GET /api/v1/workflows`.
 public struct WorkflowQuery: Sendable, Hashable {

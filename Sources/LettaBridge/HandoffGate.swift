@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 
 /// One handoff at a time per handoff id, and a memory of the handoffs whose work this process finished.
 ///

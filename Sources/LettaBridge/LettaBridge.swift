@@ -1,7 +1,7 @@
 public import AMQPClient
 public import Bloodbank
 public import BloodbankModel
-public import Foundation
+import Foundation
 public import LettaClient
 public import Logging
 import Retry

@@ -1,5 +1,5 @@
 public import Bloodbank
-public import Foundation
+import Foundation
 public import Retry
 
 /// Settings of the Letta bridge (see `.env.example`: `LETTA_BRIDGE_*`, `LETTA_*`).

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 extension LettaClient {
     /// How to reach a Letta server and which models new agents get by default.

@@ -1,6 +1,6 @@
 package import BloodbankModel
 package import EventStore
-package import EventStoreQueries
+import EventStoreQueries
 package import Foundation
 package import Logging
 import PostgresNIO

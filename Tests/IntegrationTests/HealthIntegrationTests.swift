@@ -57,7 +57,7 @@ import Testing
 @Suite struct StackHealthIntegrationTests {
     @Test func theRunningStackIsHealthyRoleByRole() async throws {
         let app = try CandystoreApp(settings: IntegrationEnvironment.settings, label: "test.health")
-        let report = await try app.stackHealthChecker().run(role: "stack")
+        let report = try await app.stackHealthChecker().run(role: "stack")
         #expect(report.healthy, "\(report.components)")
         #expect(report.components.map(\.name) == ["postgres", "rabbitmq", "redis", "manager", "api", "letta-bridge"])
     }
@@ -67,7 +67,7 @@ import Testing
         values["MANAGER_PORT"] = "1"
         values["CANDYSTORE_API_URL"] = "http://127.0.0.1:2"
         let app = try CandystoreApp(settings: Settings(values), label: "test.health")
-        let report = await try app.stackHealthChecker().run(role: "stack")
+        let report = try await app.stackHealthChecker().run(role: "stack")
         #expect(report.unhealthyNames == ["manager", "api"])
         let manager = try #require(report.components.first { $0.name == "manager" })
         #expect(manager.detail.contains("no answer from http://127.0.0.1:1/health"))
