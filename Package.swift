@@ -417,6 +417,16 @@ let package = Package(
             swiftSettings: checkedImportsSwiftSettings
         ),
         .testTarget(
+            name: "RetryTests",
+            dependencies: ["Retry"],
+            swiftSettings: checkedImportsSwiftSettings
+        ),
+        .testTarget(
+            name: "BloodbankCLITests",
+            dependencies: ["BloodbankCLI", "BloodbankModel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: checkedImportsSwiftSettings
+        ),
+        .testTarget(
             name: "CandystoreAppTests",
             dependencies: [
                 "CandystoreApp", "CandystoreConfig", "CandystoreHealth", "CandystoreOps", "CandystoreAPI",

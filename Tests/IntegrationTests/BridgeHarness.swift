@@ -1,6 +1,7 @@
 import AMQPClient
 import Bloodbank
 import BloodbankModel
+import CandystoreApp
 import CandystoreConfig
 import CandystoreOps
 import Foundation
@@ -120,30 +121,29 @@ struct BridgeHarness: Sendable {
         ending: Ending = .graceful,
         _ body: @Sendable () async throws -> T
     ) async throws -> T {
-        var amqpConfiguration = try AMQPConfiguration(url: IntegrationEnvironment.configuration.rabbitMQURL)
+        // The same wiring as `candystore letta-bridge` (CandystoreApp.LettaBridgeRole), on the test's queues.
+        var shared = IntegrationEnvironment.configuration
+        shared.topology = bridgeTopology ?? topology
         let connectionName = "test-letta-bridge-\(id)-\(UUID().uuidString.prefix(8))"
+        var amqpConfiguration = try shared.amqpConfiguration(connectionName: connectionName)
         amqpConfiguration.connectionName = connectionName
         amqpConfiguration.reconnect.initialDelay = .milliseconds(100)
         amqpConfiguration.reconnect.maximumDelay = .seconds(1)
-        let bridgeAMQP = AMQPClient(configuration: amqpConfiguration, logger: logger)
-        let publisher = BloodbankPublisher(
-            client: bridgeAMQP, exchange: (bridgeTopology ?? topology).exchange,
-            source: EventSource(host: "test", type: "service", app: "letta-bridge-test"))
-        let bridge = LettaBridge(
-            configuration: configuration ?? bridgeConfiguration(),
-            amqp: bridgeAMQP,
-            publisher: publisher,
-            letta: LettaClient(configuration: try lettaConfiguration ?? Self.lettaConfiguration(), logger: logger),
-            topology: bridgeTopology ?? topology,
+        let role = LettaBridgeRole(
+            configuration: .init(
+                shared: shared, bridge: configuration ?? bridgeConfiguration(),
+                letta: try lettaConfiguration ?? Self.lettaConfiguration(), amqp: amqpConfiguration,
+                source: EventSource(host: "test", type: "service", app: "letta-bridge-test"), endpoint: nil),
             logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: bridgeAMQP),
-                    .init(
-                        service: bridge, successTerminationBehavior: .gracefullyShutdownGroup,
-                        failureTerminationBehavior: .gracefullyShutdownGroup),
-                ],
+                services: role.services.map { service in
+                    service is LettaBridge
+                        ? .init(
+                            service: service, successTerminationBehavior: .gracefullyShutdownGroup,
+                            failureTerminationBehavior: .gracefullyShutdownGroup)
+                        : .init(service: service)
+                },
                 logger: logger))
         return try await withThrowingTaskGroup(of: T?.self) { tasks in
             tasks.addTask {
