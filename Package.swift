@@ -423,7 +423,9 @@ let package = Package(
         ),
         .testTarget(
             name: "BloodbankCLITests",
-            dependencies: ["BloodbankCLI", "BloodbankModel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "BloodbankCLI", "BloodbankModel", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: checkedImportsSwiftSettings
         ),
         .testTarget(
