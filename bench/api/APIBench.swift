@@ -7,6 +7,7 @@ import EventStore
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import PostgresNIO
 import ServiceLifecycle

@@ -3,6 +3,7 @@ import EventStore
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import PostgresNIO
 
 /// Deterministic pseudo-random numbers (SplitMix64), so two runs ask for the same ids in the same order.

@@ -4,6 +4,7 @@ import Foundation
 import HummingbirdWSClient
 import Logging
 import NIOConcurrencyHelpers
+import NIOWebSocket
 import PostgresNIO
 import RedisClient
 
