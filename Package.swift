@@ -297,7 +297,8 @@ let package = Package(
         .testTarget(
             name: "BloodbankModelTests",
             dependencies: [
-                "BloodbankModel"
+                "CandystoreTestSupport",
+                "BloodbankModel",
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: checkedImportsSwiftSettings
@@ -408,7 +409,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CandystoreConfigTests",
-            dependencies: ["CandystoreConfig"],
+            dependencies: ["CandystoreTestSupport", "CandystoreConfig"],
             swiftSettings: checkedImportsSwiftSettings
         ),
         .testTarget(

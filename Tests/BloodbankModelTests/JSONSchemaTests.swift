@@ -1,3 +1,4 @@
+import CandystoreTestSupport
 import Foundation
 import Testing
 
@@ -111,10 +112,13 @@ import Testing
         #expect(started.fields.first { $0.name == "current_phase" }?.defaultValue == "analysis")
     }
 
-    /// Cross-checks validator verdicts against Python `jsonschema` on the exported schemas. Informational:
-    /// it only runs where `python3` with `jsonschema` is installed (it is on the development machines).
-    @Test func pythonJSONSchemaAgreesWithTheValidator() throws {
-        guard Self.pythonHasJSONSchema() else { return }
+    /// Cross-checks validator verdicts against Python `jsonschema` on the exported schemas, with the project's
+    /// `.venv` (where `scripts/dev up` installs jsonschema with schemathesis). Fails, never skips, without it.
+    @Test func pythonJSONSchemaAgreesWithTheValidator() async throws {
+        let python = Self.python
+        let probe = try await runToCompletion(python, ["-c", "import jsonschema"])
+        try #require(
+            probe.status == 0, "\(python) cannot import jsonschema: run scripts/dev up (it installs .venv)")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bbschema-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -146,15 +150,9 @@ import Testing
                 out.append(v.is_valid(json.loads(c["document"])))
             print(json.dumps(out))
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, directory.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let run = try await runToCompletion(python, ["-c", script, directory.path])
+        #expect(run.status == 0)
+        let output = run.output
         let verdicts = try JSONSerialization.jsonObject(with: output) as? [Bool]
         #expect(verdicts?.count == expected.count)
         for (index, verdict) in (verdicts ?? []).enumerated() where verdict != expected[index] {
@@ -162,15 +160,12 @@ import Testing
         }
     }
 
-    /// Whether `python3` on the `PATH` can import `jsonschema`.
-    static func pythonHasJSONSchema() -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import jsonschema"]
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
+    /// The project's Python (`.venv/bin/python3`, made by `scripts/dev up`), else `python3` on the `PATH`.
+    static var python: String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let venv = root.appendingPathComponent(".venv/bin/python3").path
+        return FileManager.default.isExecutableFile(atPath: venv) ? venv : "/usr/bin/python3"
     }
 
     /// Wire examples plus valid and invalid variants of every catalogued payload.

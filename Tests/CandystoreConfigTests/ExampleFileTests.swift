@@ -1,4 +1,5 @@
 import CandystoreConfig
+import CandystoreTestSupport
 import Foundation
 import Testing
 
@@ -22,7 +23,7 @@ import Testing
     }
 
     /// `scripts/lib.sh`'s `load_env` against ``Settings/load(environment:currentDirectory:)`` on the same tricky file.
-    @Test func scriptsReadDotEnvByTheSameRules() throws {
+    @Test func scriptsReadDotEnvByTheSameRules() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("envsh-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let file = directory.appendingPathComponent(".env")
@@ -51,7 +52,9 @@ import Testing
             load_env
             for name in \(names.joined(separator: " ")); do printf '%s=%s\\n' "$name" "${!name-<unset>}"; done
             """
-        let output = try run("/bin/bash", ["-c", script], environment: environment)
+        let run = try await runToCompletion("/bin/bash", ["-c", script], environment: environment)
+        #expect(run.status == 0)
+        let output = String(decoding: run.output, as: UTF8.self)
         var fromScript: [String: String] = [:]
         for line in output.split(separator: "\n") {
             let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -65,19 +68,5 @@ import Testing
         #expect(fromScript["API_TOKEN"] == "quoted # value")
         #expect(fromScript["MANAGER_PORT"] == "1234")
         #expect(fromScript["BLOODBANK_EXCHANGE"] == "bloodbank.events.v1")
-    }
-
-    private func run(_ path: String, _ arguments: [String], environment: [String: String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        return String(decoding: data, as: UTF8.self)
     }
 }
