@@ -419,7 +419,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RetryTests",
-            dependencies: ["Retry"],
+            dependencies: ["Retry", "CandystoreTestSupport"],
             swiftSettings: checkedImportsSwiftSettings
         ),
         .testTarget(

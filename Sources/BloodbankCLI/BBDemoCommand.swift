@@ -31,14 +31,10 @@ struct BBDemo: AsyncParsableCommand {
         @Flag(help: "Print the ids and the tree as JSON instead of the drawing.") var json = false
 
         func run() async throws {
-            let settings = try ClientSettings.load()
-            let apiBase = api ?? settings.apiBaseURL
+            var settings = try ClientSettings.load()
+            if let api { settings.apiBaseURL = api.hasSuffix("/") ? String(api.dropLast()) : api }
             let options = HandoffDemo.Options(
-                rabbitMQURL: settings.rabbitMQURL,
-                exchange: settings.exchange,
-                apiBaseURL: apiBase.hasSuffix("/") ? String(apiBase.dropLast()) : apiBase,
-                apiToken: settings.apiToken,
-                sourceHost: settings.sourceHost,
+                settings: settings,
                 timeout: .seconds(max(1, timeout)),
                 toAgent: toAgent,
                 task: task)

@@ -14,11 +14,9 @@ import Retry
 struct HandoffDemo: Sendable {
     /// Where the stack is and how long to wait.
     struct Options: Sendable {
-        var rabbitMQURL: String
-        var exchange: String
-        var apiBaseURL: String
-        var apiToken: String?
-        var sourceHost: String
+        /// The broker, exchange, API (base URL and token) and publishing identity, from the settings (`--api`
+        /// replaces the base URL).
+        var settings: ClientSettings
         var timeout: Duration
         var toAgent: String
         var task: String?
@@ -111,7 +109,7 @@ struct HandoffDemo: Sendable {
 
     /// The three BMAD events, each naming the previous one as its parent.
     func makeWorkflow(_ workflowID: UUID) -> [EventEnvelope] {
-        let source = EventSource(host: options.sourceHost, type: "agent", app: "bmad")
+        let source = EventSource(host: options.settings.sourceHost, type: "agent", app: "bmad")
         let started = EventEnvelope(
             payload: WorkflowStartedPayload(
                 workflowID: workflowID, projectName: "candystore-demo", currentPhase: .solutioning,
@@ -139,14 +137,14 @@ struct HandoffDemo: Sendable {
     private func publish(_ envelopes: [EventEnvelope]) async throws {
         var amqp: AMQPConfiguration
         do {
-            amqp = try AMQPConfiguration(url: options.rabbitMQURL)
+            amqp = try AMQPConfiguration(url: options.settings.rabbitMQURL)
         } catch {
             throw CommandFailure("RABBITMQ_URL is invalid: \(error)")
         }
         amqp.connectTimeout = .seconds(10)
         amqp.connectionName = "bb demo handoff"
         let configuration = amqp
-        let exchange = options.exchange
+        let exchange = options.settings.exchange
         do {
             try await withDeadline(.seconds(20)) {
                 try await AMQPConnection.withConnection(configuration: configuration) { connection in
@@ -170,19 +168,19 @@ struct HandoffDemo: Sendable {
     // MARK: - Event Store API
 
     private func checkAPI() async throws {
-        let url = "\(options.apiBaseURL)/health"
+        let url = "\(options.settings.apiBaseURL)/health"
         let (status, body): (Int, JSONValue?)
         do {
             // A short deadline: AsyncHTTPClient retries a refused connection until the deadline.
             (status, body) = try await get(url, timeoutSeconds: 3)
         } catch {
             throw CommandFailure(
-                "the Event Store API at \(options.apiBaseURL) is not reachable (\(error)) — is the stack up? "
+                "the Event Store API at \(options.settings.apiBaseURL) is not reachable (\(error)) — is the stack up? "
                     + "(scripts/dev up; scripts/service status api)")
         }
         guard status == 200 else {
             throw CommandFailure(
-                "the Event Store API at \(options.apiBaseURL) is not healthy (HTTP \(status)): "
+                "the Event Store API at \(options.settings.apiBaseURL) is not healthy (HTTP \(status)): "
                     + "\(body?.encodedString() ?? "no body")")
         }
     }
@@ -191,7 +189,7 @@ struct HandoffDemo: Sendable {
         root: UUID, deadline: ContinuousClock.Instant, until done: (JSONValue) -> Bool,
         timeoutMessage: () -> String
     ) async throws -> JSONValue {
-        let url = "\(options.apiBaseURL)/api/v1/events/\(BloodbankUUID.format(root))/descendants?format=tree"
+        let url = "\(options.settings.apiBaseURL)/api/v1/events/\(BloodbankUUID.format(root))/descendants?format=tree"
         while true {
             let (status, body) = try await get(url)
             switch status {
@@ -209,7 +207,7 @@ struct HandoffDemo: Sendable {
 
     private func get(_ url: String, timeoutSeconds: Int64 = 10) async throws -> (Int, JSONValue?) {
         var request = HTTPClientRequest(url: url)
-        if let token = options.apiToken, !token.isEmpty {
+        if let token = options.settings.apiToken, !token.isEmpty {
             request.headers.add(name: "Authorization", value: "Bearer \(token)")
         }
         let response = try await httpClient.execute(request, timeout: .seconds(timeoutSeconds))

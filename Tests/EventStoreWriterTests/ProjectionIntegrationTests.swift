@@ -1,4 +1,5 @@
 import BloodbankModel
+import CandystoreTestSupport
 import EventStore
 import Foundation
 import PostgresNIO

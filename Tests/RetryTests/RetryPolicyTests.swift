@@ -1,3 +1,4 @@
+import CandystoreTestSupport
 import Retry
 import Testing
 
@@ -27,7 +28,7 @@ import Testing
 
     @Test func jitterActuallySpreadsTheDelays() {
         let policy = RetryPolicy(initialDelay: .seconds(1), maximumDelay: .seconds(10), jitter: 0.5)
-        var generator = SplitMix(seed: 5)
+        var generator = SplitMix64(seed: 5)
         var delays = Set<Duration>()
         for _ in 0..<200 {
             let delay = policy.delay(attempt: 0, using: &generator)
@@ -61,18 +62,5 @@ import Testing
         #expect(policy.maximumDelay == .seconds(10))
         #expect(policy.multiplier == 2)
         #expect(policy.jitter == 0.2)
-    }
-}
-
-/// A small deterministic generator (SplitMix64) for the spread test.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,0 +1,17 @@
+/// A small deterministic generator (SplitMix64): reproducible shuffles, splits and random draws in tests.
+package struct SplitMix64: RandomNumberGenerator {
+    /// The generator's state.
+    package var state: UInt64
+
+    /// Starts from `seed`.
+    package init(seed: UInt64) { state = seed }
+
+    /// The next value.
+    package mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
