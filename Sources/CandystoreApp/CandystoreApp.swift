@@ -49,9 +49,10 @@ public struct CandystoreApp: Sendable {
 
     // MARK: Roles
 
-    /// The manager, from this process's settings, exporting the process's metrics.
-    public func managerRole() throws(ConfigurationError) -> ManagerRole {
-        let configuration = try ManagerRole.Configuration(settings: settings)
+    /// The manager, from this process's settings (`port` replaces `MANAGER_PORT`), exporting the process's metrics.
+    public func managerRole(port: Int? = nil) throws(ConfigurationError) -> ManagerRole {
+        var configuration = try ManagerRole.Configuration(settings: settings)
+        if let port { configuration.endpoint?.port = port }
         let registry = MetricsBootstrap.bootstrap()
         return ManagerRole(configuration: configuration, logger: logger, metrics: { registry.emitToString() })
     }

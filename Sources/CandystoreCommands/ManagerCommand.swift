@@ -1,7 +1,6 @@
 import ArgumentParser
 import CandystoreApp
 import CandystoreConfig
-import Prometheus
 
 /// `candystore manager`: runs the Event Store Manager until SIGTERM/SIGINT.
 struct ManagerCommand: AsyncParsableCommand {
@@ -21,10 +20,6 @@ struct ManagerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let app = try global.app(label: "candystore.manager")
-        var configuration = try ManagerRole.Configuration(settings: app.settings)
-        if let port { configuration.endpoint?.port = port }
-        let registry = MetricsBootstrap.bootstrap()
-        try await ManagerRole(configuration: configuration, logger: app.logger, metrics: { registry.emitToString() })
-            .run(logger: app.logger)
+        try await app.managerRole(port: port).run(logger: app.logger)
     }
 }

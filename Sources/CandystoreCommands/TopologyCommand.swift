@@ -1,5 +1,6 @@
 import ArgumentParser
 import Bloodbank
+import CandystoreApp
 import CandystoreOps
 
 /// `candystore topology declare|verify`: the Bloodbank exchanges and queues of brief §3.
@@ -16,8 +17,8 @@ struct TopologyCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let (configuration, _) = try global.load(label: "candystore.topology")
-            let client = try RabbitMQManagementClient(url: configuration.rabbitMQManagementURL)
+            let app = try global.app(label: "candystore.topology")
+            let (configuration, client) = (app.shared, try app.managementClient())
             try await client.declare(configuration.topology)
             print(
                 "declared \(configuration.topology.exchanges.count) exchanges, \(configuration.topology.queues.count) queues"
@@ -31,8 +32,8 @@ struct TopologyCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let (configuration, _) = try global.load(label: "candystore.topology")
-            let client = try RabbitMQManagementClient(url: configuration.rabbitMQManagementURL)
+            let app = try global.app(label: "candystore.topology")
+            let (configuration, client) = (app.shared, try app.managementClient())
             let differences = try await TopologyVerifier(client: client).differences(from: configuration.topology)
             guard differences.isEmpty else {
                 throw CommandFailure("topology differs:\n  " + differences.joined(separator: "\n  "))

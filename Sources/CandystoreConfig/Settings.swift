@@ -257,30 +257,10 @@ public struct ConfigurationError: Error, CustomStringConvertible, Sendable, Equa
     }
 }
 
-// MARK: - Name-based lookups (being replaced by SettingKey lookups)
+// MARK: - All values
 
 extension Settings {
-    /// The merged values (environment over `.env`), for callers not yet moved to ``SettingKey``.
+    /// The merged values (environment over `.env`, defaults not included), to derive adjusted settings from
+    /// (tests and benchmarks override a few variables and build `Settings(values)` again).
     public var values: [String: String] { dotEnv.merging(environment) { _, environment in environment } }
-
-    /// The value of `name`, or `defaultValue` when it is missing or empty.
-    public func string(_ name: String, default defaultValue: String) -> String {
-        if let value = values[name], !value.isEmpty { return value }
-        return defaultValue
-    }
-
-    /// The value of `name` when present and non-empty.
-    public func optionalString(_ name: String) -> String? {
-        guard let value = values[name], !value.isEmpty else { return nil }
-        return value
-    }
-
-    /// The integer value of `name`, or `defaultValue`; throws naming the variable when it is not an integer.
-    public func int(_ name: String, default defaultValue: Int) throws(ConfigurationError) -> Int {
-        guard let raw = optionalString(name) else { return defaultValue }
-        guard let value = Int(raw) else {
-            throw ConfigurationError("\(name) must be an integer, got '\(raw)'", key: name)
-        }
-        return value
-    }
 }
