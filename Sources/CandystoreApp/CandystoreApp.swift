@@ -103,16 +103,17 @@ public struct CandystoreApp: Sendable {
     }
 
     /// The checks of `candystore health`: the three servers, then each role's `/health`.
-    public func stackHealthChecker() throws(ConfigurationError) -> HealthChecker {
+    /// `timeout` bounds each check (a role's `/health` gets the same bound for its answer).
+    public func stackHealthChecker(timeout: Duration = .seconds(5)) throws(ConfigurationError) -> HealthChecker {
         let manager = try HTTPEndpoint(settings: settings, host: .managerHost, port: .managerPort)
         let bridge = try HTTPEndpoint(settings: settings, host: .bridgeHost, port: .bridgePort)
         let api = try settings.apiBaseURL()
         return HealthChecker(
             checks: HealthChecker.serverChecks(shared) + [
-                ("manager", HealthChecker.roleCheck(baseURL: manager.baseURL)),
-                ("api", HealthChecker.roleCheck(baseURL: api)),
-                ("letta-bridge", HealthChecker.roleCheck(baseURL: bridge.baseURL)),
-            ])
+                ("manager", HealthChecker.roleCheck(baseURL: manager.baseURL, timeout: timeout)),
+                ("api", HealthChecker.roleCheck(baseURL: api, timeout: timeout)),
+                ("letta-bridge", HealthChecker.roleCheck(baseURL: bridge.baseURL, timeout: timeout)),
+            ], timeout: timeout)
     }
 }
 
