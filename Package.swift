@@ -136,10 +136,12 @@ let package = Package(
                 "CandystoreHealth",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "OpenAPIKit", package: "OpenAPIKit"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -382,6 +384,8 @@ let package = Package(
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 "CandystoreHealth",
                 "CandystoreApp",
                 "CandystoreConfig",
@@ -476,6 +480,19 @@ let package = Package(
         ),
     ]
 )
+
+// MARK: Fuzzers
+// Only with CANDYSTORE_FUZZ=1: scripts/fuzz builds them with `-sanitize=fuzzer,address` into .build-fuzz.
+if Context.environment["CANDYSTORE_FUZZ"] == "1" {
+    package.targets += [
+        .executableTarget(
+            name: "json-fuzzer", dependencies: ["BloodbankModel"], path: "fuzz/json", exclude: ["corpus"],
+            swiftSettings: checkedImportsSwiftSettings),
+        .executableTarget(
+            name: "amqp-fuzzer", dependencies: ["AMQPClient"], path: "fuzz/amqp", exclude: ["corpus"],
+            swiftSettings: checkedImportsSwiftSettings),
+    ]
+}
 
 // MARK: Benchmarks
 // Only with CANDYSTORE_BENCH=1 (bench/<name>/run sets it and builds in release into .build-bench), so neither

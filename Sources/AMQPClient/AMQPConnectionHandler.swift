@@ -411,11 +411,22 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
                 channel: channelID,
                 .basicPublish(exchange: exchange, routingKey: routingKey, mandatory: mandatory, immediate: false)
             )
+            let headerStart = self.pending.writerIndex
             try self.pending.writeHeaderFrame(
                 channel: channelID,
                 bodySize: UInt64(body.readableBytes),
                 properties: properties
             )
+            // A content header cannot be split: one over frame_max makes the broker close the whole
+            // connection (and with it every unacknowledged delivery). Refuse it here instead.
+            let headerSize = self.pending.writerIndex - headerStart
+            if headerSize > Int(frameMax) {
+                throw AMQPError(
+                    code: .frameTooLarge,
+                    message:
+                        "the message's properties (content header frame of \(headerSize) bytes) exceed frame_max "
+                        + "(\(frameMax) bytes); shorten its headers")
+            }
             self.pending.writeBodyFrames(channel: channelID, body: body, frameMax: frameMax)
         } catch {
             self.pending.moveWriterIndex(to: start)

@@ -25,6 +25,7 @@ public struct AMQPError: Error, Sendable, CustomStringConvertible {
             case invalidConfiguration
             case timeout
             case unsupported
+            case frameTooLarge
         }
 
         private let base: Base
@@ -66,6 +67,10 @@ public struct AMQPError: Error, Sendable, CustomStringConvertible {
         public static let timeout = Code(.timeout)
         /// The broker asked for something this client does not implement (e.g. SASL challenges).
         public static let unsupported = Code(.unsupported)
+        /// A frame this client was asked to send exceeds the negotiated frame_max (e.g. a content header whose
+        /// `headers` table is too large: headers cannot be split over frames). Nothing was sent; the
+        /// connection is unaffected, and the same request fails again.
+        public static let frameTooLarge = Code(.frameTooLarge)
 
         /// The code's name.
         public var description: String { self.base.rawValue }

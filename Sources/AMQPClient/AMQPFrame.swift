@@ -84,6 +84,31 @@ struct AMQPFrameDecoder: NIOSingleStepByteToMessageDecoder {
     }
 }
 
+/// The decoder's entry point for the libFuzzer target (`fuzz/amqp`), which cannot see internal types.
+package enum AMQPFrameFuzzing {
+    /// Feeds `bytes` to a decoder in reads of `chunkSize` bytes, decoding every frame (methods and content
+    /// headers fully), until the input ends or the decoder throws; traps if a non-`AMQPError` is thrown or more
+    /// than one frame_max stays buffered.
+    package static func decode(_ bytes: [UInt8], chunkSize: Int, frameMax: UInt32) {
+        var decoder = AMQPFrameDecoder(frameMax: frameMax)
+        var cumulation = ByteBuffer()
+        var offset = 0
+        while offset < bytes.count {
+            cumulation.writeBytes(bytes[offset..<min(bytes.count, offset + chunkSize)])
+            offset += chunkSize
+            do {
+                while try decoder.decode(buffer: &cumulation) != nil {}
+            } catch is AMQPError {
+                return
+            } catch {
+                fatalError("the decoder threw \(type(of: error)), not AMQPError")
+            }
+            precondition(cumulation.readableBytes < Int(decoder.frameMax) + chunkSize, "decoder buffered too much")
+            cumulation.discardReadBytes()
+        }
+    }
+}
+
 /// Frame writers. They append to a caller-provided buffer so one publish (method + header + body frames)
 /// or a batch of acks becomes one contiguous write.
 extension ByteBuffer {

@@ -206,7 +206,7 @@ public final class BusConsumer: Sendable {
             do {
                 try await DeadLetter.publish(
                     delivery, code: code, reason: reason, exchange: configuration.deadLetterExchange,
-                    routingKey: configuration.deadLetterRoutingKey, on: amqp)
+                    routingKey: configuration.deadLetterRoutingKey, limits: validator.limits, on: amqp)
                 return true
             } catch {
                 logger.warning("dead-letter publish failed; retrying", metadata: ["error": "\(error)"])

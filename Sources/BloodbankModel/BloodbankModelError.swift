@@ -20,6 +20,8 @@ public struct BloodbankModelError: Error, Sendable, CustomStringConvertible {
         public static let invalidEnvelope = Code("invalid_envelope")
         /// The envelope is fine but the payload of a catalogued event type does not match its schema.
         public static let invalidPayload = Code("invalid_payload")
+        /// The message body is larger than the configured limit (``MessageLimits/maximumEventBytes``).
+        public static let tooLarge = Code("too_large")
 
         /// The wire token.
         public var description: String { rawValue }

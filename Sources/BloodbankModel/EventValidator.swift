@@ -11,22 +11,33 @@ public struct ValidatedEvent: Sendable {
 
 /// Turns raw message bodies into validated events or classified errors; the ingest path's single check.
 ///
-/// Order of checks: JSON syntax (`invalid_json`), envelope (`invalid_envelope`), then, for catalogued types
+/// Order of checks: size (`too_large`), JSON syntax (`invalid_json`), envelope (`invalid_envelope`), then, for catalogued types
 /// only, the payload (`invalid_payload`). Unknown event types are valid. The error's code and reason go into
 /// the dead-letter headers `x-candystore-error` and `x-candystore-reason`.
 public struct EventValidator: Sendable {
     /// The catalogue used for payload checks.
     public let catalogue: EventCatalogue
+    /// The size limits (a body over ``MessageLimits/maximumEventBytes`` is `too_large`).
+    public let limits: MessageLimits
 
-    /// Creates a validator over a catalogue (Phase 1 by default).
-    public init(catalogue: EventCatalogue = .phase1) {
+    /// Creates a validator over a catalogue (Phase 1 by default) with the given limits.
+    public init(catalogue: EventCatalogue = .phase1, limits: MessageLimits = .default) {
         self.catalogue = catalogue
+        self.limits = limits
     }
 
     /// Validates a message body.
     ///
-    /// - Throws: ``BloodbankModelError`` with code `invalid_json`, `invalid_envelope` or `invalid_payload`.
+    /// - Throws: ``BloodbankModelError`` with code `too_large`, `invalid_json`, `invalid_envelope` or
+    ///   `invalid_payload`.
     public func validate(bytes: some Collection<UInt8>) throws(BloodbankModelError) -> ValidatedEvent {
+        let size = bytes.count
+        guard size <= limits.maximumEventBytes else {
+            throw BloodbankModelError(
+                code: .tooLarge,
+                reason: "the message is \(size) bytes; the limit is \(limits.maximumEventBytes) bytes (MAX_EVENT_BYTES)"
+            )
+        }
         let envelope = try EventEnvelope(decoding: bytes)
         return try validate(envelope)
     }

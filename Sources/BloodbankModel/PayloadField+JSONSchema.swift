@@ -1,9 +1,17 @@
 extension PayloadFieldKind {
+    /// The schema pattern of a ``name``: no C0 control character and no DEL.
+    public static let namePattern = #"^[^\x00-\x1F\x7F]*$"#
+
     /// The JSON Schema (2020-12) of a non-null value of this kind.
     var jsonSchema: JSONObject {
         switch self {
         case .string:
             return ["type": "string"]
+        case .name:
+            return [
+                "type": "string", "minLength": 1, "maxLength": .number(JSONNumber(Int64(Self.maximumNameLength))),
+                "pattern": .string(Self.namePattern),
+            ]
         case .uuid:
             return ["type": "string", "format": "uuid", "pattern": .string(BloodbankUUID.schemaPattern)]
         case .timestamp:

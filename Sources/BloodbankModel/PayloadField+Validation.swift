@@ -54,6 +54,17 @@ extension PayloadFieldKind {
             return nil
         case .string:
             return value.stringValue == nil ? wrongType : nil
+        case .name:
+            guard let text = value.stringValue else { return wrongType }
+            let length = text.unicodeScalars.count
+            if length == 0 { return .payload(path(), "expected \(expectation), got an empty string") }
+            if length > Self.maximumNameLength {
+                return .payload(path(), "expected \(expectation), got \(length) characters")
+            }
+            if text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                return .payload(path(), "expected \(expectation), got a control character")
+            }
+            return nil
         case .uuid:
             guard let text = value.stringValue, BloodbankUUID.parse(text) != nil else { return wrongType }
             return nil

@@ -41,6 +41,9 @@ public struct PayloadField: Sendable {
 public indirect enum PayloadFieldKind: Sendable {
     /// Any string.
     case string
+    /// A name (an agent's, a project's): 1 to ``PayloadFieldKind/maximumNameLength`` characters (Unicode scalars)
+    /// and no control characters, so it can become a Letta agent name, a metrics label or a log field.
+    case name
     /// A hyphenated UUID string, any letter case.
     case uuid
     /// A timestamp string in any form ``EventTimestamp`` accepts.
@@ -66,6 +69,7 @@ public indirect enum PayloadFieldKind: Sendable {
     var expectation: String {
         switch self {
         case .string: return "a string"
+        case .name: return "a name (1 to \(Self.maximumNameLength) characters, no control characters)"
         case .uuid: return "a UUID string"
         case .timestamp: return "an ISO 8601 timestamp string"
         case .enumeration(let values): return "one of \(values.joined(separator: ", "))"
@@ -80,6 +84,9 @@ public indirect enum PayloadFieldKind: Sendable {
         case .any: return "any JSON value"
         }
     }
+
+    /// Longest value of a ``name`` field.
+    public static let maximumNameLength = 200
 
     private var pluralExpectation: String {
         switch self {

@@ -25,6 +25,8 @@ public struct APIConfiguration: Sendable {
     public var maxCausationNodes: Int
     /// Redis pub/sub channel of stored events (`REDIS_STREAM_CHANNEL`).
     public var streamChannel: String
+    /// Request head limits (`API_MAX_HEAD_BYTES`, `API_MAX_HEADER_COUNT`; 431 and the connection closed beyond).
+    public var headLimits: HTTPHeadLimits
 
     /// Creates a configuration; the defaults are the local stack's.
     public init(
@@ -37,7 +39,8 @@ public struct APIConfiguration: Sendable {
         fallbackPollInterval: Duration = .milliseconds(250),
         safetyPollInterval: Duration = .seconds(2),
         maxCausationNodes: Int = 10000,
-        streamChannel: String = "events:stream"
+        streamChannel: String = "events:stream",
+        headLimits: HTTPHeadLimits = HTTPHeadLimits()
     ) {
         self.host = host
         self.port = port
@@ -49,6 +52,7 @@ public struct APIConfiguration: Sendable {
         self.safetyPollInterval = safetyPollInterval
         self.maxCausationNodes = maxCausationNodes
         self.streamChannel = streamChannel
+        self.headLimits = headLimits
     }
 
     /// Splits a comma-separated origin list, dropping blanks.

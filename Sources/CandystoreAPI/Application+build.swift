@@ -57,7 +57,8 @@ public func buildApplication(
     let router = buildRouter(dependencies: dependencies)
     return Application(
         router: router,
-        server: .http1WebSocketUpgrade(webSocketRouter: router),
+        server: GuardedWebSocketChannel.builder(
+            router: router, limits: configuration.headLimits, token: configuration.token),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "candystore-api"),
         services: services.background + [hub],

@@ -39,7 +39,7 @@ struct StreamEvent: Sendable {
     /// Parses a Redis `events:stream` message (stored event JSON with `position`); `nil` when malformed.
     init?(message bytes: [UInt8]) {
         guard case .object(let object)? = try? JSONValue(parsing: bytes),
-            case .number(let number)? = object["position"], let position = number.int64Value,
+            case .number(let number)? = object["position"], let position = number.int64Value, position > 0,
             case .string(let eventType)? = object["event_type"]
         else { return nil }
         self.position = position
@@ -118,6 +118,8 @@ final class EventStreamHub: Service, Sendable {
         var subscribers: [Int: Subscriber] = [:]
         var nextID = 0
         var lastPosition: Int64 = 0
+        /// Whether ``lastPosition`` has been read from the store (until then no Redis message is trusted).
+        var initialized = false
         var redisLive = false
         var evictions = 0
     }
@@ -142,6 +144,8 @@ final class EventStreamHub: Service, Sendable {
     var isRedisLive: Bool { state.withLockedValue { $0.redisLive } }
     /// Connected sessions.
     var subscriberCount: Int { state.withLockedValue { $0.subscribers.count } }
+    /// Whether the hub knows the store's last position (sessions wait for it before their catch-up read).
+    var isInitialized: Bool { state.withLockedValue { $0.initialized } }
     /// Sessions evicted for being too slow since start.
     var evictionCount: Int { state.withLockedValue { $0.evictions } }
 
@@ -172,6 +176,36 @@ final class EventStreamHub: Service, Sendable {
             }
             logger.warning("evicting slow stream client", metadata: ["client": "\(subscriber.id)"])
             subscriber.evict()
+        }
+    }
+
+    /// Broadcasts a Redis message only when it is the next position after the last one the hub delivered
+    /// (positions are gapless, so that is the one the manager announces next); an older one is a duplicate and
+    /// dropped. Anything further ahead is not trusted: its position may be made up (any local process can
+    /// publish on the channel), so the poller reads that range from the store instead. Returns whether the
+    /// message was taken (delivered or a duplicate).
+    func broadcastIfNext(_ event: StreamEvent) -> Bool {
+        let verdict = state.withLockedValue { state -> Bool? in
+            guard state.initialized else { return nil }
+            if event.position <= state.lastPosition { return false }
+            return event.position - 1 == state.lastPosition ? true : nil
+        }
+        switch verdict {
+        case true?:
+            broadcast(event)
+            return true
+        case false?:
+            return true
+        case nil:
+            return false
+        }
+    }
+
+    /// Records the store's last position at start-up; from then on Redis messages are checked against it.
+    func initialize(lastPosition: Int64) {
+        state.withLockedValue {
+            $0.lastPosition = Swift.max($0.lastPosition, lastPosition)
+            $0.initialized = true
         }
     }
 
@@ -212,7 +246,11 @@ final class EventStreamHub: Service, Sendable {
                         case .message(_, let payload):
                             let bytes = Array(payload.readableBytesView)
                             if let streamEvent = StreamEvent(message: bytes) {
-                                broadcast(streamEvent)
+                                if !broadcastIfNext(streamEvent) {
+                                    // Ahead of what the hub has seen (a lost message, two managers
+                                    // announcing out of order, or a forged position): the store decides.
+                                    requestPoll()
+                                }
                             } else {
                                 logger.warning("ignoring malformed events:stream message")
                                 requestPoll()
@@ -247,7 +285,7 @@ final class EventStreamHub: Service, Sendable {
                 var more = false
                 if !initialized {
                     let max = try await reader.maxPosition()
-                    state.withLockedValue { $0.lastPosition = Swift.max($0.lastPosition, max) }
+                    initialize(lastPosition: max)
                     initialized = true
                 } else {
                     let from = state.withLockedValue { $0.lastPosition } + 1

@@ -61,19 +61,40 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
         if request.uri.path == "/health" || request.method == .options {
             return try await next(request, context)
         }
-        var presented: String?
-        if let header = request.headers[.authorization] {
-            let parts = header.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "bearer" { presented = String(parts[1]) }
-        } else if request.uri.path == "/api/v1/events/stream" {
-            presented = request.uri.queryParameters.get("access_token")
-        }
-        guard let presented, Self.constantTimeEquals(Array(presented.utf8), token) else {
-            throw APIError(
-                .unauthorized, code: "unauthorized",
-                message: "Authorization: Bearer <API_TOKEN> is required for this endpoint")
-        }
+        try APIAuthorization.check(
+            authorization: request.headers[.authorization], path: request.uri.path,
+            accessToken: { request.uri.queryParameters.get("access_token") }, token: token)
         return try await next(request, context)
+    }
+
+    /// Compares without an early exit, so response timing does not reveal how much of the token matched.
+    static func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        APIAuthorization.constantTimeEquals(lhs, rhs)
+    }
+}
+
+/// The bearer-token rule, shared by the middleware and the WebSocket-upgrade guard (``HTTPGuardHandler``).
+enum APIAuthorization {
+    /// The 401 every route answers without the right token.
+    static let unauthorized = APIError(
+        .unauthorized, code: "unauthorized",
+        message: "Authorization: Bearer <API_TOKEN> is required for this endpoint")
+
+    /// Throws ``unauthorized`` unless `authorization` is exactly `Bearer <token>` (scheme spelled so, one
+    /// space, nothing after the token), or, on the stream only and without a header, `access_token` is the token
+    /// (browsers cannot set headers on a WebSocket).
+    static func check(
+        authorization: String?, path: String, accessToken: () -> String?, token: [UInt8]
+    ) throws(APIError) {
+        let presented: String?
+        if let authorization {
+            presented = authorization.hasPrefix("Bearer ") ? String(authorization.dropFirst(7)) : nil
+        } else if path == APIEndpoint.streamEvents.path {
+            presented = accessToken()
+        } else {
+            presented = nil
+        }
+        guard let presented, constantTimeEquals(Array(presented.utf8), token) else { throw unauthorized }
     }
 
     /// Compares without an early exit, so response timing does not reveal how much of the token matched.

@@ -18,13 +18,10 @@ struct APIDependencies: Sendable {
 }
 
 extension Request {
-    /// Query parameters as a dictionary; the first occurrence of a name wins.
+    /// Query parameters as a dictionary; a name given twice is a 400 (`limit=1&limit=abc` must not pass on
+    /// the strength of its first value).
     var parameters: [String: String] {
-        get throws {
-            var result: [String: String] = [:]
-            for (key, value) in try QueryString.pairs(uri.query) where result[key] == nil { result[key] = value }
-            return result
-        }
+        get throws { try QueryString.parameters(uri.query) }
     }
 }
 
@@ -32,6 +29,19 @@ extension Request {
 /// produces): `+` is a space, `%XX` a byte, and the bytes must be UTF-8. Hummingbird's own
 /// `uri.queryParameters` keeps `+` and silently passes malformed escapes through; this rejects them.
 enum QueryString {
+    /// The parameters by name; a name given twice is a 400 naming it.
+    static func parameters(_ query: String?) throws(APIError) -> [String: String] {
+        var result: [String: String] = [:]
+        for (key, value) in try pairs(query) {
+            guard result[key] == nil else {
+                throw APIError.invalidParameter(
+                    key, "given more than once; give it once (several event types go in one, comma-separated)")
+            }
+            result[key] = value
+        }
+        return result
+    }
+
     /// Name/value pairs in order; throws a 400 naming the parameter whose encoding is malformed.
     static func pairs(_ query: String?) throws(APIError) -> [(String, String)] {
         guard let query, !query.isEmpty else { return [] }

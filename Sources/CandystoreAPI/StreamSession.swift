@@ -140,24 +140,34 @@ struct StreamSession {
         outbound: WebSocketOutboundWriter
     ) async throws {
         var filter = initialFilter
-        var next: Int64
+        // `last` is the position of the last event this session has accounted for (sent or filtered out).
+        // Every comparison is written so that no value a client or a Redis message can supply overflows:
+        // `after` may be Int64.max (docs/api.md allows any non-negative position), and only positions read
+        // from the store or validated by the hub (one past the previous, or read back) ever reach `last + 1`.
+        var last: Int64
+        // Read the catch-up bound only once the hub knows the store's last position: everything committed
+        // after it then reaches this session through the hub (no event waits for a later one to reveal it).
+        while !hub.isInitialized {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let committed = try await reader.maxPosition()
         if let after {
             // Catch up to what is committed now; live events queue meanwhile and are deduplicated below.
-            next = after + 1
-            let upTo = try await reader.maxPosition()
-            try await sendRange(from: next, through: upTo, filter: filter, outbound: outbound)
-            next = max(next, upTo + 1)
+            if after < committed {
+                try await sendRange(from: after + 1, through: committed, filter: filter, outbound: outbound)
+            }
+            last = max(after, committed)
         } else {
-            next = try await reader.maxPosition() + 1
+            last = committed
         }
         for await input in subscriber.inputs {
             switch input {
             case .event(let event):
-                if event.position < next { continue }
-                if event.position > next {
-                    try await sendRange(from: next, through: event.position - 1, filter: filter, outbound: outbound)
+                if event.position <= last { continue }
+                if event.position - 1 > last {
+                    try await sendRange(from: last + 1, through: event.position - 1, filter: filter, outbound: outbound)
                 }
-                next = event.position + 1
+                last = event.position
                 guard filter.eventTypes.matchesAny(event.eventType) else { continue }
                 if let workflowID = filter.workflowID {
                     if event.workflowIDIsExact {
@@ -174,7 +184,7 @@ struct StreamSession {
                 try await outbound.write(.text(Self.heartbeatFrame()))
             case .subscribe(let newFilter):
                 filter = newFilter
-                try await outbound.write(.text(Self.subscribedFrame(newFilter, next: next)))
+                try await outbound.write(.text(Self.subscribedFrame(newFilter, last: last)))
             case .clientError(let message):
                 try await outbound.write(.text(Self.errorFrame(message)))
             }
@@ -214,14 +224,14 @@ struct StreamSession {
         JSONValue.object(["type": "error", "message": .string(message)]).encodedString()
     }
 
-    static func subscribedFrame(_ filter: EventStreamFilter, next: Int64) -> String {
+    static func subscribedFrame(_ filter: EventStreamFilter, last: Int64) -> String {
         JSONValue.object([
             "type": "subscribed",
             "filters": .object([
                 "event_type": .array(filter.eventTypes.map { .string($0.text) }),
                 "workflow_id": filter.workflowID.map { .string(BloodbankUUID.format($0)) } ?? .null,
             ]),
-            "position": .number(JSONNumber(next - 1)),
+            "position": .number(JSONNumber(last)),
         ]).encodedString()
     }
 }

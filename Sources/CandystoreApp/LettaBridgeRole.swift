@@ -76,6 +76,7 @@ public struct LettaBridgeRole: Sendable {
             publisher: publisher,
             letta: letta,
             topology: configuration.shared.topology,
+            validator: configuration.shared.validator,
             logger: logger)
         let shared = configuration.shared
         let checker = HealthChecker(checks: [

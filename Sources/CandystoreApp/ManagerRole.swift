@@ -70,6 +70,7 @@ public struct ManagerRole: Sendable {
             writer: EventWriter(client: postgres, logger: logger),
             stream: redis,
             topology: configuration.shared.topology,
+            validator: configuration.shared.validator,
             logger: logger)
         let checker = HealthChecker(configuration: configuration.shared)
         var services: [any Service] = [postgres, redis, amqp, manager]

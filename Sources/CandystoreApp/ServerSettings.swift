@@ -1,5 +1,6 @@
 public import AMQPClient
 import Bloodbank
+public import BloodbankModel
 public import CandystoreAPI
 public import CandystoreConfig
 public import CandystoreOps
@@ -44,7 +45,11 @@ extension CandystoreConfiguration {
                 deadLetterExchange: settings.string(.bloodbankDeadLetterExchange),
                 queuePrefix: settings.string(.bloodbankQueuePrefix)),
             migrationsDirectory: URL(fileURLWithPath: settings.string(.migrationsDirectory)),
-            logLevel: logLevel)
+            logLevel: logLevel,
+            limits: MessageLimits(
+                maximumEventBytes: try settings.int(.maxEventBytes, in: 1024...(64 << 20)),
+                maximumReasonBytes: try settings.int(
+                    .maxReasonBytes, in: MessageLimits.minimumReasonBytes...(64 << 10))))
     }
 
     /// The names `LOG_LEVEL` accepts (swift-log's levels).
@@ -122,7 +127,10 @@ extension APIConfiguration {
             heartbeatInterval: .seconds(try settings.int(.apiHeartbeatSeconds, in: 1...86400)),
             streamBufferSize: try settings.int(.apiStreamBufferSize, in: 1...1_000_000),
             maxCausationNodes: try settings.int(.apiMaxCausationNodes, in: 1...1_000_000),
-            streamChannel: settings.string(.redisStreamChannel))
+            streamChannel: settings.string(.redisStreamChannel),
+            headLimits: HTTPHeadLimits(
+                maximumHeadBytes: try settings.int(.apiMaxHeadBytes, in: 1024...(1 << 20)),
+                maximumHeaderCount: try settings.int(.apiMaxHeaderCount, in: 8...10000)))
     }
 }
 

@@ -49,6 +49,15 @@ extension SettingKey {
     /// Password of that user.
     public static let rabbitMQPassword = SettingKey(
         "RABBITMQ_PASSWORD", default: "candystore", "password of that user", reader: .scripts, redaction: .whole)
+    /// Administrator of the local RabbitMQ (management UI).
+    public static let rabbitMQAdminUser = SettingKey(
+        "RABBITMQ_ADMIN_USER", default: "candystore-admin", "administrator of the local RabbitMQ (management UI)",
+        reader: .scripts)
+    /// That administrator's password.
+    public static let rabbitMQAdminPassword = SettingKey(
+        "RABBITMQ_ADMIN_PASSWORD", default: "",
+        "password of that administrator (generated into .env by scripts/dev up; empty: no administrator)",
+        reader: .scripts, redaction: .whole)
     /// AMQP URL of the broker.
     public static let rabbitMQURL = SettingKey(
         "RABBITMQ_URL", default: "amqp://candystore:candystore@127.0.0.1:5675/%2F",
@@ -72,6 +81,11 @@ extension SettingKey {
     /// Port of the local Redis server.
     public static let redisPort = SettingKey(
         "REDIS_PORT", default: "6382", "port of the local Redis server", reader: .scripts)
+    /// Password of the local Redis server.
+    public static let redisPassword = SettingKey(
+        "REDIS_PASSWORD", default: "",
+        "password the local Redis server requires (generated into .env by scripts/dev up)",
+        reader: .scripts, redaction: .whole)
     /// Redis URL.
     public static let redisURL = SettingKey(
         "REDIS_URL", default: "redis://127.0.0.1:6382/0", "Redis URL (live stream fan-out)",
@@ -79,6 +93,19 @@ extension SettingKey {
     /// Pub/sub channel of stored events.
     public static let redisStreamChannel = SettingKey(
         "REDIS_STREAM_CHANNEL", default: "events:stream", "pub/sub channel of stored events")
+
+    // MARK: Limits
+
+    /// Largest message body accepted on the bus.
+    public static let maxEventBytes = SettingKey(
+        "MAX_EVENT_BYTES", default: "1048576",
+        "largest event (message body) accepted, in bytes; larger ones are dead-lettered as too_large",
+        reader: .shared)
+    /// Longest reason written into headers, events and read models.
+    public static let maxReasonBytes = SettingKey(
+        "MAX_REASON_BYTES", default: "2048",
+        "longest reason written into dead-letter headers, blocked events and read models, in bytes (cut with a marker)",
+        reader: .shared)
 
     // MARK: Event Store Manager
 
@@ -121,6 +148,14 @@ extension SettingKey {
     /// Node cap of a causation walk.
     public static let apiMaxCausationNodes = SettingKey(
         "API_MAX_CAUSATION_NODES", default: "10000", "node cap of a descendants/ancestors answer")
+    /// Largest request head the API reads.
+    public static let apiMaxHeadBytes = SettingKey(
+        "API_MAX_HEAD_BYTES", default: "32768",
+        "most bytes of a request's line and headers (beyond: 431 and the connection closed)")
+    /// Most header fields of a request.
+    public static let apiMaxHeaderCount = SettingKey(
+        "API_MAX_HEADER_COUNT", default: "100",
+        "most header fields of a request (beyond: 431 and the connection closed)")
     /// The API's base URL as clients reach it.
     public static let apiURL = SettingKey(
         "CANDYSTORE_API_URL", default: "",
@@ -241,11 +276,13 @@ extension SettingKey {
         postgresPort, postgresUser, postgresPassword, postgresDatabase, databaseURL, databasePoolSize,
         migrationsDirectory,
         rabbitMQPort, rabbitMQManagementPort, rabbitMQUser, rabbitMQPassword, rabbitMQURL, rabbitMQManagementURL,
+        rabbitMQAdminUser, rabbitMQAdminPassword,
         bloodbankExchange, bloodbankDeadLetterExchange, bloodbankQueuePrefix,
-        redisPort, redisURL, redisStreamChannel,
+        redisPort, redisPassword, redisURL, redisStreamChannel,
+        maxEventBytes, maxReasonBytes,
         managerHost, managerPort, managerPrefetch, managerBatchSize, managerBatchMaxWait,
         apiHost, apiPort, apiToken, apiCORSOrigins, apiHeartbeatSeconds, apiStreamBufferSize, apiMaxCausationNodes,
-        apiURL,
+        apiMaxHeadBytes, apiMaxHeaderCount, apiURL,
         lettaPort, lettaServerURL, lettaToken, modelStubPort, lettaModel, lettaModelEndpointType, lettaModelEndpoint,
         lettaModelHandle, lettaModelContextWindow, lettaEmbeddingModel, lettaEmbeddingEndpointType,
         lettaEmbeddingEndpoint, lettaEmbeddingHandle, lettaEmbeddingDimensions, lettaEmbeddingChunkSize,

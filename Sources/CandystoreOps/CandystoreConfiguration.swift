@@ -1,4 +1,5 @@
 public import Bloodbank
+public import BloodbankModel
 public import EventStore
 public import Foundation
 
@@ -23,11 +24,14 @@ public struct CandystoreConfiguration: Sendable {
     public var migrationsDirectory: URL
     /// Log level name (`LOG_LEVEL`).
     public var logLevel: String
+    /// Size limits on events and on the reasons written (`MAX_EVENT_BYTES`, `MAX_REASON_BYTES`).
+    public var limits: MessageLimits
 
     /// Creates the configuration from its parts.
     public init(
         database: DatabaseConfiguration, rabbitMQURL: String, rabbitMQManagementURL: String, redisURL: String,
-        redisStreamChannel: String, topology: BloodbankTopology, migrationsDirectory: URL, logLevel: String
+        redisStreamChannel: String, topology: BloodbankTopology, migrationsDirectory: URL, logLevel: String,
+        limits: MessageLimits = .default
     ) {
         self.database = database
         self.rabbitMQURL = rabbitMQURL
@@ -37,5 +41,9 @@ public struct CandystoreConfiguration: Sendable {
         self.topology = topology
         self.migrationsDirectory = migrationsDirectory
         self.logLevel = logLevel
+        self.limits = limits
     }
+
+    /// The validator every consumer of the bus uses (Phase 1 catalogue, these limits).
+    public var validator: EventValidator { EventValidator(limits: limits) }
 }

@@ -1,7 +1,11 @@
+public import BloodbankModel
 import CoreMetrics
 import Foundation
 
 /// The manager's metrics (swift-metrics; exported in Prometheus format on `/metrics`).
+///
+/// `event_type` labels are bounded: catalogued types by name, every other type under `other`, so made-up types
+/// cannot grow the number of series (issue 14).
 ///
 /// Names: `candystore_events_ingested_total{event_type}`, `candystore_events_duplicate_total`,
 /// `candystore_events_conflict_total`, `candystore_events_dead_lettered_total{reason}`,
@@ -22,11 +26,25 @@ public struct ManagerMetrics: Sendable {
     let consumerLag = Gauge(label: "candystore_consumer_lag_messages")
     let lastPosition = Gauge(label: "candystore_last_position")
 
-    /// Creates the metric handles (bootstrap the metrics system first).
-    public init() {}
+    /// The event types counted under their own name.
+    let knownEventTypes: Set<String>
+
+    /// The label value of every event type outside ``knownEventTypes``.
+    public static let otherEventType = "other"
+
+    /// Creates the metric handles (bootstrap the metrics system first); `catalogue` names the event types
+    /// that get their own `event_type` label.
+    public init(catalogue: EventCatalogue = .phase1) {
+        knownEventTypes = Set(catalogue.eventTypes)
+    }
+
+    /// The `event_type` label for `eventType`.
+    func label(eventType: String) -> String {
+        knownEventTypes.contains(eventType) ? eventType : Self.otherEventType
+    }
 
     func ingested(eventType: String) -> Counter {
-        Counter(label: "candystore_events_ingested_total", dimensions: [("event_type", eventType)])
+        Counter(label: "candystore_events_ingested_total", dimensions: [("event_type", label(eventType: eventType))])
     }
 
     func deadLettered(reason: String) -> Counter {

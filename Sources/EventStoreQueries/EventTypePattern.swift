@@ -37,6 +37,10 @@ public struct EventTypePattern: Sendable, Hashable, CustomStringConvertible {
             if trimmed.isEmpty { continue }
             patterns.append(try EventTypePattern(trimmed))
         }
+        // The same cap for REST and for the stream's query string and subscribe frames.
+        guard patterns.count <= maximumCount else {
+            throw .invalid("event_type", "at most \(maximumCount) patterns, got \(patterns.count)")
+        }
         return patterns
     }
 

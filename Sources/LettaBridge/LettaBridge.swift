@@ -29,6 +29,7 @@ public final class LettaBridge: Service, Sendable {
     private let consumer: BusConsumer
     private let logger: Logger
     private let gate = HandoffGate()
+    private let limits: MessageLimits
 
     /// Creates a bridge from its collaborators; `run()` (in a `ServiceGroup` with the AMQP client) does the work.
     ///
@@ -49,6 +50,7 @@ public final class LettaBridge: Service, Sendable {
         self.letta = letta
         self.publisher = publisher
         self.logger = logger
+        self.limits = validator.limits
         // The broker never pushes more than `concurrency` unacknowledged deliveries (prefetch), so at most that
         // many handoffs are in their accept phase at once.
         self.consumer = BusConsumer(
@@ -89,6 +91,20 @@ public final class LettaBridge: Service, Sendable {
         ]
         logger.info("handoff requested", metadata: metadata)
 
+        // 0. A handoff whose memory blocks cannot hold its task or context is refused before Letta sees it
+        // (Letta would answer 422, echoing the whole value): blocked, not retryable, dead-lettered with the sizes.
+        if let oversize = Self.oversizedBlock(of: handoff) {
+            logger.error("handoff blocked", metadata: metadata.merging(["error": "\(oversize)"]) { $1 })
+            let blocked = TaskBlockedPayload(
+                sessionID: "unassigned", workflowID: handoff.workflowID, reason: limits.reason(oversize),
+                taskID: BloodbankUUID.format(handoffID), needs: ["a shorter task or context"], retryable: false)
+            guard
+                await publishReliably(blocked, id: DerivedEventID.outcome(of: handoffID), parent: handoffID, agent: nil)
+            else { return }
+            await consumer.deadLetterAndAcknowledge(delivery, code: "handoff_too_large", reason: oversize)
+            return
+        }
+
         // 1. Get or create the agent (retrying while Letta is unavailable).
         let agent: LettaAgent
         let lookup: @Sendable () async throws(LettaClientError) -> LettaAgent = {
@@ -104,7 +120,8 @@ public final class LettaBridge: Service, Sendable {
                 logger.notice("shutdown while waiting for Letta; the handoff will be redelivered", metadata: metadata)
                 return
             }
-            let (code, reason) = Self.lookupFailure(error, attempts: configuration.maxAttempts)
+            let (code, fullReason) = Self.lookupFailure(error, attempts: configuration.maxAttempts)
+            let reason = limits.reason(fullReason)
             logger.error("handoff blocked", metadata: metadata.merging(["error": "\(error)"]) { $1 })
             let blocked = TaskBlockedPayload(
                 sessionID: "unassigned", workflowID: handoff.workflowID, reason: reason,
@@ -149,7 +166,8 @@ public final class LettaBridge: Service, Sendable {
                 return
             }
             let blocked = TaskBlockedPayload(
-                sessionID: agent.id, workflowID: handoff.workflowID, reason: "the agent failed: \(error.message)",
+                sessionID: agent.id, workflowID: handoff.workflowID,
+                reason: limits.reason("the agent failed: \(error.message)"),
                 taskID: BloodbankUUID.format(handoffID), retryable: error.isRetryable)
             published = await publishReliably(blocked, id: outcomeID, parent: acceptanceID, agent: agent)
             logger.warning("task blocked", metadata: metadata.merging(["error": "\(error)"]) { $1 })
@@ -195,6 +213,20 @@ public final class LettaBridge: Service, Sendable {
         agents.min { ($0.createdAt ?? "", $0.id) < ($1.createdAt ?? "", $1.id) }
     }
 
+    /// Characters the task and the context memory blocks hold (Letta refuses a longer value).
+    package static let blockLimit = 20_000
+
+    /// Why the handoff's task or context does not fit its memory block, or `nil` when both fit.
+    package static func oversizedBlock(of handoff: HandoffRequestedPayload) -> String? {
+        let blocks = memoryBlocks(for: handoff, handoffID: UUID())
+        for block in blocks where block.value.unicodeScalars.count > (block.limit ?? Int.max) {
+            return
+                "the handoff's \(block.label) is \(block.value.unicodeScalars.count) characters; its agent memory block holds "
+                + "\(block.limit ?? 0) (shorten it, or put the material somewhere the agent can read and refer to it)"
+        }
+        return nil
+    }
+
     /// Memory blocks: the task, its context (JSON) and the workflow it belongs to.
     static func memoryBlocks(for handoff: HandoffRequestedPayload, handoffID: UUID) -> [LettaMemoryBlockCreate] {
         let context = String(decoding: JSONValue.object(handoff.context).prettyEncodedBytes(), as: UTF8.self)
@@ -207,8 +239,9 @@ public final class LettaBridge: Service, Sendable {
         if let priority = handoff.priority { workflow.append("priority: \(priority.encodedString())") }
         if let deadline = handoff.deadline { workflow.append("deadline: \(deadline)") }
         return [
-            LettaMemoryBlockCreate(label: "task", value: handoff.taskText ?? "(no task text given)", limit: 20_000),
-            LettaMemoryBlockCreate(label: "context", value: context, limit: 20_000),
+            LettaMemoryBlockCreate(
+                label: "task", value: handoff.taskText ?? "(no task text given)", limit: blockLimit),
+            LettaMemoryBlockCreate(label: "context", value: context, limit: blockLimit),
             LettaMemoryBlockCreate(label: "workflow", value: workflow.joined(separator: "\n"), limit: 5_000),
         ]
     }

@@ -43,6 +43,32 @@ import Testing
         }
     }
 
+    /// A content header over frame_max makes RabbitMQ close the whole connection (issue 14: an oversized
+    /// dead-letter reason looped the bridge). The client refuses it instead, and the connection carries on.
+    @Test func oversizedHeadersAreRefusedAndTheConnectionSurvives() async throws {
+        let configuration = try TestEnvironment.configuration(name: "oversized")
+        try await AMQPConnection.withConnection(configuration: configuration) { connection in
+            try await connection.withChannel { channel in
+                let queue = TestEnvironment.uniqueName("oversized")
+                try await channel.queueDeclare(queue, durable: false)
+                try await channel.confirmSelect()
+                let huge = AMQPProperties(headers: [
+                    "x-candystore-reason": .string(String(repeating: "r", count: 1 << 20))
+                ])
+                await #expect {
+                    try await channel.basicPublish(routingKey: queue, body: [1], properties: huge)
+                } throws: { error in
+                    (error as? AMQPError)?.code == .frameTooLarge
+                }
+                // Same connection, same channel: the next publish is confirmed and is the only message queued.
+                #expect(try await channel.basicPublish(routingKey: queue, body: [2]) == .ack)
+                let message = try await channel.basicGet(queue: queue, noAck: true)
+                #expect(message?.body == ByteBuffer(bytes: [2]))
+                #expect(try await channel.queueDelete(queue) == 0)
+            }
+        }
+    }
+
     @Test func declareWithArgumentsThenMismatchIs406ChannelError() async throws {
         let configuration = try TestEnvironment.configuration(name: "declare")
         let queue = TestEnvironment.uniqueName("declare")

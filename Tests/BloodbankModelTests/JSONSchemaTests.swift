@@ -66,6 +66,10 @@ import Testing
         switch kind {
         case .string:
             #expect(schema == ["type": "string"], "\(path)")
+        case .name:
+            #expect(schema["type"] == "string", "\(path)")
+            #expect(schema["minLength"] == 1, "\(path)")
+            #expect(schema["pattern"] == .string(PayloadFieldKind.namePattern), "\(path)")
         case .uuid:
             #expect(schema["type"] == "string", "\(path)")
             #expect(schema["pattern"] == .string(BloodbankUUID.schemaPattern), "\(path)")

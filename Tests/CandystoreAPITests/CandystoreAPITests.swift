@@ -188,6 +188,14 @@ import WSCore
                     response in
                     #expect(response.status == .unauthorized, "\(uri)")
                 }
+                // Strict parsing (issue 14): the scheme exactly `Bearer`, one space, the token. (Whitespace around a
+                // field value is not part of it, RFC 9110 §5.5: the HTTP parser drops a trailing space before any
+                // handler sees it, so `Bearer s3cret ` is the same header as `Bearer s3cret`.)
+                for loose in ["bearer s3cret", "Bearer  s3cret", "Bearer s3cret x", "Basic s3cret", "s3cret"] {
+                    try await client.execute(uri: uri, method: .get, headers: [.authorization: loose]) { response in
+                        #expect(response.status == .unauthorized, "\(uri) with '\(loose)'")
+                    }
+                }
             }
             try await client.execute(uri: "/openapi.json", method: .get, headers: [.authorization: "Bearer s3cret"]) {
                 response in
@@ -310,30 +318,48 @@ import WSCore
         }
     }
 
-    /// docs/api.md's claim about refused upgrades: a real upgrade request with a bad query gets 400 with an
-    /// empty body (hummingbird-websocket writes that refusal itself); the same URL as plain GET names the
-    /// parameter in the JSON error.
-    @Test func aRefusedUpgradeIs400WithAnEmptyBody() async throws {
+    /// A refused upgrade says why, as the API's JSON error (issue 14: hummingbird-websocket's own refusal is a
+    /// fixed 400 with an empty body); a missing token is a 401 on the stream as on every route.
+    @Test func aRefusedUpgradeSaysWhyInJSON() async throws {
+        let upgrade: HTTPFields = [
+            .upgrade: "websocket", .connection: "Upgrade", .secWebSocketVersion: "13",
+            .secWebSocketKey: "dGhlIHNhbXBsZSBub25jZQ==",
+        ]
         let app = try TestApplication.build(try Self.offlineConfiguration(), logLevel: .critical)
         try await app.test(.live) { client in
-            let upgrade: HTTPFields = [
-                .upgrade: "websocket", .connection: "Upgrade", .secWebSocketVersion: "13",
-                .secWebSocketKey: "dGhlIHNhbXBsZSBub25jZQ==",
-            ]
             try await client.execute(uri: "/api/v1/events/stream?workflow_id=bad", method: .get, headers: upgrade) {
                 response in
                 #expect(response.status == .badRequest)
-                #expect(response.body.readableBytes == 0)
-            }
-        }
-        // The refusal closes the connection, so the plain GET goes through a second (router) test application.
-        let plain = try TestApplication.build(try Self.offlineConfiguration(), logLevel: .critical)
-        try await plain.test(.router) { client in
-            try await client.execute(uri: "/api/v1/events/stream?workflow_id=bad", method: .get) { response in
-                #expect(response.status == .badRequest)
+                #expect(json(response.body)["error"]?.objectValue?["code"] == "invalid_parameter")
                 #expect(
                     json(response.body)["error"]?.objectValue?["message"]?.stringValue?.hasPrefix("workflow_id:")
                         == true)
+            }
+        }
+        // A refused upgrade closes the connection, and an application runs its services once: one app per case.
+        func locked() throws -> some ApplicationProtocol {
+            try TestApplication.build(try Self.offlineConfiguration(["API_TOKEN": "s3cret"]), logLevel: .critical)
+        }
+        try await locked().test(.live) { client in
+            try await client.execute(uri: "/api/v1/events/stream", method: .get, headers: upgrade) { response in
+                #expect(response.status == .unauthorized)
+                #expect(json(response.body)["error"]?.objectValue?["code"] == "unauthorized")
+            }
+        }
+        try await locked().test(.live) { client in
+            var wrong = upgrade
+            wrong[.authorization] = "bearer s3cret"
+            try await client.execute(uri: "/api/v1/events/stream?after=1", method: .get, headers: wrong) { response in
+                #expect(response.status == .unauthorized)
+            }
+        }
+        try await locked().test(.live) { client in
+            // The token is right, the query is not: the parameter is named.
+            var right = upgrade
+            right[.authorization] = "Bearer s3cret"
+            try await client.execute(uri: "/api/v1/events/stream?after=-3", method: .get, headers: right) { response in
+                #expect(response.status == .badRequest)
+                #expect(json(response.body)["error"]?.objectValue?["message"]?.stringValue?.hasPrefix("after") == true)
             }
         }
     }
@@ -470,6 +496,27 @@ import WSCore
         hub.unsubscribe(first)
         #expect(hub.subscriberCount == 1)
         #expect(try event(9).frame.hasPrefix(#"{"type":"event","position":9,"data":{"event_id":"#))
+    }
+
+    @Test func redisMessagesAreTrustedOnlyAsTheNextPosition() async throws {
+        let hub = hub()
+        let subscriber = hub.subscribe(bufferSize: 10)
+        // Before the store's last position is known nothing from Redis is taken.
+        #expect(!hub.broadcastIfNext(try event(1)))
+        hub.initialize(lastPosition: 5)
+        #expect(hub.broadcastIfNext(try event(3)))  // a duplicate: taken, not delivered
+        #expect(!hub.broadcastIfNext(try event(Int64.max)))  // far ahead (made up?): the store decides
+        #expect(!hub.broadcastIfNext(try event(7)))  // one missing in between: the store decides
+        #expect(hub.broadcastIfNext(try event(6)))
+        #expect(hub.broadcastIfNext(try event(7)))
+        hub.unsubscribe(subscriber)
+        var positions: [Int64] = []
+        for await input in subscriber.inputs {
+            if case .event(let event) = input { positions.append(event.position) }
+        }
+        #expect(positions == [6, 7])
+        #expect(StreamEvent(message: Array(#"{"position":0,"event_type":"x","payload":{}}"#.utf8)) == nil)
+        #expect(StreamEvent(message: Array(#"{"position":-4,"event_type":"x","payload":{}}"#.utf8)) == nil)
     }
 
     @Test func aFullQueueEvictsOnlyThatSubscriber() async throws {

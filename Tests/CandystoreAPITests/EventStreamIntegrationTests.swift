@@ -190,6 +190,76 @@ import Testing
         }
     }
 
+    /// Issue 14: `after=Int64.max` (a value docs/api.md allows) and a Redis message claiming position Int64.max
+    /// each killed the API with an arithmetic overflow. Now the first is a valid, empty subscription and the
+    /// second is not believed: the store decides, and the real next event still arrives, once.
+    @Test func hostilePositionsNeitherCrashNorMisleadTheStream() async throws {
+        try await DB.withScratchDatabase { database in
+            let channel = TestApplication.channel()
+            try await DB.insert([DB.event("demo.before")], into: database)
+            let app = try TestApplication.build(try TestApplication.configuration(database: database, channel: channel))
+            _ = try await app.test(.live) { client in
+                try await client.ws(
+                    "/api/v1/events/stream?after=9223372036854775807", configuration: Self.clientConfiguration
+                ) { inbound, outbound, _ in
+                    var frames = inbound.messages(maxSize: 1 << 22).makeAsyncIterator()
+                    try await outbound.write(.text(#"{"type":"subscribe","filters":{}}"#))
+                    var ack = try await Self.next(&frames)
+                    while ack["type"] == "heartbeat" { ack = try await Self.next(&frames) }
+                    #expect(ack["type"] == "subscribed")
+                    #expect(ack["position"] == .number(JSONNumber(Int64.max)))
+                    try await outbound.close(.normalClosure, reason: nil)
+                }
+                try await client.ws("/api/v1/events/stream", configuration: Self.clientConfiguration) {
+                    inbound, outbound, _ in
+                    var frames = inbound.messages(maxSize: 1 << 22).makeAsyncIterator()
+                    try await Self.subscribe("{}", outbound: outbound, frames: &frames)
+                    try await TestApplication.publish(
+                        [
+                            Array(#"{"position":9223372036854775807,"event_type":"x","payload":{}}"#.utf8),
+                            Array(#"{"position":-1,"event_type":"x","payload":{}}"#.utf8),
+                        ], channel: channel)
+                    let real = DB.event("demo.after.forgery")
+                    let positions = try await DB.insert([real], into: database)
+                    try await TestApplication.publish([Self.message(real, position: positions[0])], channel: channel)
+                    var frame = try await Self.next(&frames)
+                    while frame["type"] == "heartbeat" { frame = try await Self.next(&frames) }
+                    #expect(frame["type"] == "event")
+                    #expect(frame["position"] == .number(JSONNumber(positions[0])))
+                    #expect(frame["data"]?.objectValue?["event_id"] == .string(BloodbankUUID.format(real.eventID)))
+                    // Nothing else is pending (no made-up event, no duplicate): the next frame answers a subscribe.
+                    try await Self.subscribe("{}", outbound: outbound, frames: &frames)
+                    try await outbound.close(.normalClosure, reason: nil)
+                }
+                // Still serving.
+                let health = try await client.execute(uri: "/health", method: .get)
+                #expect(health.status == .ok)
+            }
+        }
+    }
+
+    /// A subscribe frame is held to REST's cap of type patterns (it took 1,000).
+    @Test func subscribeFramesAreHeldToTheRESTPatternCap() async throws {
+        try await DB.withScratchDatabase { database in
+            let channel = TestApplication.channel()
+            let app = try TestApplication.build(try TestApplication.configuration(database: database, channel: channel))
+            _ = try await app.test(.live) { client in
+                try await client.ws("/api/v1/events/stream", configuration: Self.clientConfiguration) {
+                    inbound, outbound, _ in
+                    var frames = inbound.messages(maxSize: 1 << 22).makeAsyncIterator()
+                    let patterns = (0..<51).map { "\"t\($0).*\"" }.joined(separator: ",")
+                    try await outbound.write(
+                        .text(#"{"type":"subscribe","filters":{"event_type":["# + patterns + "]}}"))
+                    var frame = try await Self.next(&frames)
+                    while frame["type"] == "heartbeat" { frame = try await Self.next(&frames) }
+                    #expect(frame["type"] == "error")
+                    #expect(frame["message"]?.stringValue?.contains("at most 50 patterns, got 51") == true)
+                    try await outbound.close(.normalClosure, reason: nil)
+                }
+            }
+        }
+    }
+
     /// A client that stops reading is closed with an error frame once its bounded queue overflows.
     @Test func slowClientIsEvictedWithAnErrorFrame() async throws {
         try await DB.withScratchDatabase { database in

@@ -6,7 +6,7 @@ import Testing
 
 /// The writer against a real PostgreSQL (scratch database per test): positions, idempotency, workflow-id
 /// inheritance, poison isolation, error classification and speed.
-@Suite(.timeLimit(.minutes(1))) struct EventWriterIntegrationTests {
+@Suite(.timeLimit(.minutes(5))) struct EventWriterIntegrationTests {
     @Test func storesABatchWithGaplessPositionsInBatchOrder() async throws {
         try await TestDatabase.withStore { store in
             let first = (0..<3).map { Fixture.other(at: $0) }

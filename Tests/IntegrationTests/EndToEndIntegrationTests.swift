@@ -20,7 +20,12 @@ import Testing
     }
 
     static func get(_ url: String) async throws -> (status: Int, body: JSONValue?) {
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+        var request = HTTPClientRequest(url: url)
+        // The local stack requires the API token it generated into .env (docs/security.md).
+        if let token = IntegrationEnvironment.settings.optionalString(.apiToken) {
+            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
         let buffer = try await response.body.collect(upTo: 16 << 20)
         let body = try? JSONValue(parsing: Array(buffer.readableBytesView))
         return (Int(response.status.code), body)

@@ -75,6 +75,8 @@ import Testing
         let report = try await app.stackHealthChecker(timeout: HealthIntegrationTests.patience).run(role: "stack")
         #expect(report.unhealthyNames == ["manager", "api"])
         let manager = try #require(report.components.first { $0.name == "manager" })
-        #expect(manager.detail.contains("no answer from http://127.0.0.1:1/health"))
+        // Refused at once ("no answer from http://127.0.0.1:1/health") — or, on a machine so loaded that even the
+        // refusal takes longer than the check's bound, "no answer within …": either way the role is named as down.
+        #expect(manager.detail.contains("no answer"), "\(manager.detail)")
     }
 }

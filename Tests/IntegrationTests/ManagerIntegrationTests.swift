@@ -73,6 +73,17 @@ import Testing
             missingType["event_type"] = nil
             missingType["event_id"] = .string(BloodbankUUID.format(UUID()))
             let missingTypeBytes = JSONValue.object(missingType).encodedBytes()
+            // Over MAX_EVENT_BYTES (1 MiB by default), otherwise a perfectly valid event: too_large, never parsed.
+            let huge = try EventEnvelope(
+                eventType: "demo.huge.event", payload: ["blob": .string(String(repeating: "x", count: 1_100_000))],
+                source: EventSource(host: "test", type: "test", app: "tests"))
+            // A handoff to an agent with an empty name (issue 14: it created a Letta agent named "").
+            let nameless = try EventEnvelope(
+                eventType: "bmad.workflow.handoff.requested",
+                payload: [
+                    "workflow_id": .string(BloodbankUUID.format(workflow)), "from_agent": "bmad-pm", "to_agent": "",
+                ],
+                source: EventSource(host: "test", type: "test", app: "tests"))
             try await harness.runningManager { manager in
                 try await harness.withPublisher { publisher, amqp in
                     try await publisher.publish(good[0])
@@ -84,8 +95,10 @@ import Testing
                     try await harness.publishRaw(
                         badPayload.encodedBytes(), routingKey: badPayload.eventType, amqp: amqp)
                     try await publisher.publish(good[3])
-                    try await harness.waitUntil("4 stored and 3 dead-lettered") {
-                        manager.statistics.stored == 4 && manager.statistics.deadLettered == 3
+                    try await harness.publishRaw(huge.encodedBytes(), routingKey: huge.eventType, amqp: amqp)
+                    try await harness.publishRaw(nameless.encodedBytes(), routingKey: nameless.eventType, amqp: amqp)
+                    try await harness.waitUntil("4 stored and 5 dead-lettered") {
+                        manager.statistics.stored == 4 && manager.statistics.deadLettered == 5
                     }
                 }
             }
@@ -100,14 +113,16 @@ import Testing
                         let code = message.properties.headers?["x-candystore-error"]
                         let reason = message.properties.headers?["x-candystore-reason"]
                         if case .string(let code)? = code, case .string(let reason)? = reason {
-                            found[code] = reason
+                            found[code, default: ""] += reason + "\n"
                         }
                     }
                     return found
                 }
             }
-            #expect(Set(reasons.keys) == ["invalid_json", "invalid_envelope", "invalid_payload"])
+            #expect(Set(reasons.keys) == ["invalid_json", "invalid_envelope", "invalid_payload", "too_large"])
             #expect(reasons["invalid_payload"]?.contains("workflow_id") == true)
+            #expect(reasons["invalid_payload"]?.contains("payload.to_agent: expected a name") == true)
+            #expect(reasons["too_large"]?.contains("the limit is 1048576 bytes") == true)
             #expect(reasons["invalid_envelope"]?.contains("event_type") == true)
         }
     }

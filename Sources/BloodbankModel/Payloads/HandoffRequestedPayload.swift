@@ -12,8 +12,8 @@ public struct HandoffRequestedPayload: BloodbankPayload, Hashable {
     /// Field descriptors, the single source of truth for validation and schema.
     public static let fields: [PayloadField] = [
         .required("workflow_id", .uuid, "The workflow's id."),
-        .required("from_agent", .string, "The agent handing the task off."),
-        .required("to_agent", .string, "The agent that should take the task."),
+        .required("from_agent", .name, "The agent handing the task off."),
+        .required("to_agent", .name, "The agent that should take the task (the Letta agent's name)."),
         .optional("task", .string, "The task in one text (sprint plan spelling)."),
         .optional("task_type", .string, "The kind of task (architecture spelling, with task_description)."),
         .optional("task_description", .string, "The task description (architecture spelling)."),
