@@ -52,12 +52,12 @@ import Testing
             // root → a → b → c → d: four descendants.
             var chain = [DB.event("demo.chain.root", at: DB.time(0))]
             for index in 1...4 {
-                chain.append(DB.event("demo.chain.step", parents: [chain[index - 1].eventID], at: DB.time(index)))
+                chain.append(DB.event("demo.chain.step", parents: [chain[index - 1].eventID], at: DB.time(Int64(index))))
             }
             try await DB.insert(chain, into: database)
+            let (root, leaf) = (chain[0].eventID, chain[4].eventID)
             let app = try TestApplication.build(
                 try TestApplication.configuration(database: database, channel: TestApplication.channel()))
-            let root = chain[0].eventID
             try await app.test(.router) { client in
                 for (query, truncated, count) in [
                     ("max_depth=2", true, 2), ("max_depth=0", true, 0), ("max_depth=4", false, 4), ("", false, 4),
@@ -80,13 +80,13 @@ import Testing
                 }
                 // The same from the other end.
                 try await client.execute(
-                    uri: "/api/v1/events/\(chain[4].eventID)/ancestors?format=flat&max_depth=1", method: .get
+                    uri: "/api/v1/events/\(leaf)/ancestors?format=flat&max_depth=1", method: .get
                 ) { response in
                     #expect(json(response.body)["truncated"] == .bool(true))
                     #expect(json(response.body)["total_ancestors"] == .number(JSONNumber(1)))
                 }
                 try await client.execute(
-                    uri: "/api/v1/events/\(chain[4].eventID)/ancestors?format=flat&max_depth=4", method: .get
+                    uri: "/api/v1/events/\(leaf)/ancestors?format=flat&max_depth=4", method: .get
                 ) { response in
                     #expect(json(response.body)["truncated"] == .bool(false))
                 }
@@ -102,7 +102,7 @@ import Testing
                 "bmad.workflow.started", "bmad.workflow.phase.completed", "agent.letta.task.completed",
                 "agent.handoff.accepted", "bmadx.other.event",
             ]
-            let events = types.enumerated().map { DB.event($1, at: DB.time($0)) }
+            let events = types.enumerated().map { DB.event($1, at: DB.time(Int64($0))) }
             try await DB.insert(events, into: database)
             let app = try TestApplication.build(
                 try TestApplication.configuration(database: database, channel: TestApplication.channel()))
