@@ -15,8 +15,13 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(10))) struct BBTailOutageTests {
     typealias H = BBClientHarness
 
+    /// `scripts/service ACTION api`, never building (`swift test` holds the build lock: a build would wait for
+    /// it forever).
     static func service(_ action: String) async throws {
-        try await ChildProcess.run(H.repository.appendingPathComponent("scripts/service").path, [action, "api"])
+        var environment = ProcessInfo.processInfo.environment
+        environment["CANDYSTORE_NO_BUILD"] = "1"
+        try await ChildProcess.run(
+            H.repository.appendingPathComponent("scripts/service").path, [action, "api"], environment: environment)
     }
 
     static func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
