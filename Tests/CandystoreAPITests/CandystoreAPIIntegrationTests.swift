@@ -52,7 +52,8 @@ import Testing
             // root → a → b → c → d: four descendants.
             var chain = [DB.event("demo.chain.root", at: DB.time(0))]
             for index in 1...4 {
-                chain.append(DB.event("demo.chain.step", parents: [chain[index - 1].eventID], at: DB.time(Int64(index))))
+                chain.append(
+                    DB.event("demo.chain.step", parents: [chain[index - 1].eventID], at: DB.time(Int64(index))))
             }
             try await DB.insert(chain, into: database)
             let (root, leaf) = (chain[0].eventID, chain[4].eventID)
