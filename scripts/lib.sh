@@ -65,10 +65,17 @@ die() {
     exit 1
 }
 
-# candystore_bin: path of the debug `candystore` binary, building it when missing or stale.
+# candystore_bin: path of the debug `candystore` binary, building it when missing or stale. With
+# CANDYSTORE_NO_BUILD=1 the existing binary is used as it is: a test run by `swift test` holds the build lock, so a
+# `scripts/service start` it calls must not build (it would wait for the lock forever).
 candystore_bin() {
     local bin
     bin="$(cd "$ROOT" && swift build --show-bin-path)/candystore"
+    if [ "${CANDYSTORE_NO_BUILD:-0}" = 1 ]; then
+        [ -x "$bin" ] || die "CANDYSTORE_NO_BUILD=1 but $bin does not exist"
+        echo "$bin"
+        return 0
+    fi
     if [ ! -x "$bin" ] || [ -n "$(find "$ROOT/Sources" "$ROOT/Package.swift" -newer "$bin" -print -quit 2>/dev/null)" ]; then
         log "building candystore (first build takes several minutes)…"
         (cd "$ROOT" && swift build --product candystore >&2) || die "swift build failed"

@@ -11,12 +11,47 @@ public struct BBCommand: AsyncParsableCommand {
     /// Command-line description and subcommands.
     public static let configuration = CommandConfiguration(
         commandName: "bb",
-        abstract: "Bloodbank client: publish events, inspect the event catalogue, run the handoff demo.",
-        subcommands: [BBPublish.self, BBEvents.self, BBSchema.self, BBDemo.self]
+        abstract: "Bloodbank client: publish, tail, trace, wait for and query events; the catalogue; the demo.",
+        discussion: """
+            Exit status: 0 success, 1 an error (one line on standard error naming what to fix), 2 a usage error,
+            124 a timeout of bb wait. Settings (RABBITMQ_URL, CANDYSTORE_API_URL or API_HOST/API_PORT, API_TOKEN)
+            come from the environment over .env; --api URL overrides the API's. Reference: docs/bb.md.
+            """,
+        subcommands: [
+            BBPublish.self, BBTail.self, BBTrace.self, BBWait.self, BBEvents.self, BBWorkflows.self, BBWorkflow.self,
+            BBSession.self, BBSchema.self, BBDemo.self,
+        ]
     )
 
     /// Creates the command (ArgumentParser requirement).
     public init() {}
+
+    /// Parses and runs the command line; usage errors exit 2 (ArgumentParser's default would be 64), other errors
+    /// print one line and exit 1 (or the command's own status, e.g. 124).
+    public static func main() async {
+        await main(CommandLine.arguments.dropFirst().map { $0 })
+    }
+
+    /// ``main()`` for the given arguments (without the program name).
+    public static func main(_ arguments: [String]) async {
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                exit(withError: ExitCode(usageErrorStatus))
+            }
+            exit(withError: error)
+        }
+    }
+
+    /// The exit status of a usage error.
+    public static let usageErrorStatus: Int32 = 2
 }
 
 /// `bb publish <event_type> --payload JSON|@file|- [--parent ID]…`: prints the event id once confirmed.
@@ -38,10 +73,23 @@ struct BBPublish: AsyncParsableCommand {
     @Option(help: "agent_context as a JSON object.") var agentContext: String?
     @Option(help: "source.app (default BLOODBANK_SOURCE_APP or bb).") var sourceApp: String?
     @Option(help: "source.type (default BLOODBANK_SOURCE_TYPE or manual).") var sourceType: String?
-    @Option(help: "Seconds to wait for the broker (connect and confirm).") var timeout: Int = 10
+    @Option(help: "Seconds to wait for the broker (connect and confirm), and with --wait-stored for the store.")
+    var timeout: Int = 10
+    @Flag(help: "Refuse an event type that is not in the catalogue (instead of a warning).") var strict = false
+    @Flag(help: "Return only once the event can be read back from the Event Store API; print its position.")
+    var waitStored = false
+    @Option(name: [.customShort("o"), .customLong("output")], help: "text (the id) or json ({event_id, position}).")
+    var output: PublishOutput = .text
+    @OptionGroup var api: APIOptions
+
+    /// `-o` of publish.
+    enum PublishOutput: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
 
     func run() async throws {
-        let settings = try ClientSettings.load()
+        let settings = try api.settings()
+        if let warning = try catalogueCheck() { Terminal.err(warning) }
         let envelope = try makeEnvelope(settings: settings)
         var amqp: AMQPConfiguration
         do {
@@ -67,9 +115,43 @@ struct BBPublish: AsyncParsableCommand {
         } catch let error as BloodbankError {
             throw CommandFailure(error.message)
         } catch let error as AMQPError {
-            throw CommandFailure("cannot publish to RabbitMQ at \(amqp.host):\(amqp.port): \(error)")
+            throw CommandFailure(
+                "cannot publish to RabbitMQ at \(amqp.host):\(amqp.port): \(error) — is it running? (scripts/dev up)")
+        } catch is DeadlineExceeded {
+            throw CommandFailure(
+                "RabbitMQ at \(amqp.host):\(amqp.port) did not confirm within \(timeout) s — is it running? "
+                    + "(scripts/dev status)")
         }
-        print(BloodbankUUID.format(envelope.eventID))
+        let id = BloodbankUUID.format(envelope.eventID)
+        var position: Int64?
+        if waitStored {
+            position = try await StoredWaiter(api: APIClient(baseURL: settings.apiBaseURL, token: settings.apiToken))
+                .position(of: envelope.eventID, timeout: .seconds(max(1, timeout)))
+        }
+        switch output {
+        case .text:
+            Terminal.out(id)
+            if let position { Terminal.status("stored at position \(position)") }
+        case .json:
+            var object: JSONObject = ["event_id": .string(id)]
+            if let position { object.append("position", .number(JSONNumber(position))) }
+            Terminal.out(JSONValue.object(object).encodedString())
+        }
+    }
+
+    /// A warning naming the nearest catalogue type for a type outside the catalogue; with `--strict` a failure.
+    func catalogueCheck() throws -> String? {
+        let catalogue = EventCatalogue.phase1
+        guard EventEnvelope.isValidEventType(eventType), catalogue[eventType] == nil else { return nil }
+        let nearest = CatalogueSuggestion.nearest(to: eventType, in: catalogue.eventTypes)
+        let hint = nearest.map { " (did you mean \($0)?)" } ?? ""
+        if strict {
+            throw CommandFailure(
+                "event type '\(eventType)' is not in the catalogue\(hint); --strict refuses it (bb events list shows "
+                    + "the catalogue)")
+        }
+        return "warning: event type '\(eventType)' is not in the catalogue\(hint); publishing it unvalidated — "
+            + "no Candystore service acts on it (--strict refuses such types)"
     }
 
     func makeEnvelope(settings: ClientSettings) throws -> EventEnvelope {
@@ -138,10 +220,11 @@ struct BBPublish: AsyncParsableCommand {
     }
 }
 
-/// `bb events list`: the Phase 1 catalogue.
+/// `bb events [filters]` lists stored events (``BBEventsQuery``, the default); `bb events list` the catalogue.
 struct BBEvents: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "events", abstract: "Inspect the event catalogue.", subcommands: [List.self])
+        commandName: "events", abstract: "List stored events (bb events [filters]) or the catalogue (bb events list).",
+        subcommands: [BBEventsQuery.self, List.self], defaultSubcommand: BBEventsQuery.self)
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

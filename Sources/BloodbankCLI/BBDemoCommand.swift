@@ -18,7 +18,8 @@ struct BBDemo: AsyncParsableCommand {
                 agent.handoff.accepted and agent.letta.task.completed (or .blocked), reads the tree from the Event
                 Store API (/api/v1/events/{id}/descendants?format=tree from the workflow's first event) and prints
                 it. Needs the whole stack (scripts/dev up): RabbitMQ, the manager, the API, the Letta bridge and
-                Letta. Exit 1 with the reason when something is missing or nothing happens within --timeout.
+                Letta. Exit 1 with the reason when something is missing or nothing happens within --timeout, and exit
+                1 (after printing the tree) when the task ended agent.letta.task.blocked.
                 Settings: RABBITMQ_URL, BLOODBANK_EXCHANGE, CANDYSTORE_API_URL (or API_HOST, API_PORT), API_TOKEN
                 (environment or .env).
                 """
@@ -45,11 +46,16 @@ struct BBDemo: AsyncParsableCommand {
             let outcome = try await demo.run()
             if json {
                 print(String(decoding: outcome.json.prettyEncodedBytes(), as: UTF8.self))
-                return
+            } else {
+                print("workflow \(BloodbankUUID.format(outcome.workflowID)) — causation tree from its first event:")
+                for line in HandoffDemo.render(outcome.tree) { print(line) }
+                print("Letta agent \(outcome.sessionID): \(outcome.resultType)")
             }
-            print("workflow \(BloodbankUUID.format(outcome.workflowID)) — causation tree from its first event:")
-            for line in HandoffDemo.render(outcome.tree) { print(line) }
-            print("Letta agent \(outcome.sessionID): \(outcome.resultType)")
+            // The demo succeeded only when the task did: a blocked task is exit 1 (after the tree is printed).
+            if outcome.resultType == TaskBlockedPayload.eventType {
+                FileHandle.standardError.write(Data("bb demo handoff: the task ended blocked\n".utf8))
+                throw ExitCode(1)
+            }
         }
     }
 }

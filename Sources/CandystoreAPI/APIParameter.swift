@@ -115,7 +115,7 @@ struct APIParameter: Sendable, Hashable {
         case .uuid: return "UUID"
         case .text: return "1–255 characters, no control characters"
         case .eventTypes:
-            return "comma-separated patterns of a-z 0-9 . _ - *, at most \(EventTypePattern.maximumCount)"
+            return "comma-separated patterns of a-z 0-9 . _ - * #, at most \(EventTypePattern.maximumCount)"
         case .timestamp: return "ISO 8601 timestamp"
         case .integer(let range, let defaultValue):
             return "\(range.lowerBound)–\(range.upperBound)" + (defaultValue.map { ", default \($0)" } ?? "")

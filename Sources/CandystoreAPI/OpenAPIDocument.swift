@@ -143,7 +143,7 @@ enum OpenAPIDocument {
                 "pattern": .string(#"^[^\u0000-\u001f\u007f-\u009f]*$"#),
             ]
         case .eventTypes:
-            let item = "[a-z0-9._*-]{1,255}"
+            let item = "[a-z0-9._*#-]{1,255}"
             return [
                 "type": "string",
                 "pattern": .string("^(\(item)(,\(item)){0,\(EventTypePattern.maximumCount - 1)})?$"),

@@ -8,7 +8,8 @@ extension EventStoreReader {
     public static let maximumDepth = CausationGraph.maximumDepth
 
     /// Events caused by `id`, directly or transitively, up to `maxDepth` steps and `nodeLimit` events;
-    /// `nil` when `id` is not stored.
+    /// `nil` when `id` is not stored. `truncated` is true when either limit left events out (the walk looks one
+    /// level beyond `maxDepth` to know).
     ///
     /// A recursive CTE probes the GIN index (`correlation_ids @> ARRAY[parent]`) once per reached event.
     /// Each walk carries its path and never continues from an id already on it, so cycles in bad data
@@ -62,22 +63,28 @@ extension EventStoreReader {
         guard let root = try await event(id: id) else { return nil }
         var rows: [CausationGraph.WalkRow] = []
         var truncated = false
-        if maxDepth > 0 {
-            // Repeats (diamonds) also consume rows, so allow some slack before calling the walk truncated.
-            let rowLimit = nodeLimit * 4 + 1
-            var bindings = PostgresBindings()
-            bindings.append(id)
-            bindings.append(Int32(maxDepth))
-            bindings.append(Int64(rowLimit))
-            for row in try await self.rows(Self.walkSQL(direction), bindings) {
-                do {
-                    let (eventID, via, depth, path) = try row.decode((UUID, UUID, Int32, [UUID]).self)
-                    rows.append(.init(eventID: eventID, via: via, depth: Int(depth), path: path))
-                } catch {
-                    throw EventQueryError(.corruptRow, "unexpected walk row: \(error)", underlying: error)
-                }
+        // Repeats (diamonds) also consume rows, so allow some slack before calling the walk truncated.
+        let rowLimit = nodeLimit * 4 + 1
+        var bindings = PostgresBindings()
+        bindings.append(id)
+        // One level deeper than asked: a row there means `max_depth` cut the walk, which the answer must say
+        // (`truncated: true`); those rows are dropped below.
+        bindings.append(Int32(maxDepth + 1))
+        bindings.append(Int64(rowLimit))
+        for row in try await self.rows(Self.walkSQL(direction), bindings) {
+            do {
+                let (eventID, via, depth, path) = try row.decode((UUID, UUID, Int32, [UUID]).self)
+                rows.append(.init(eventID: eventID, via: via, depth: Int(depth), path: path))
+            } catch {
+                throw EventQueryError(.corruptRow, "unexpected walk row: \(error)", underlying: error)
             }
-            truncated = rows.count >= rowLimit
+        }
+        truncated = rows.count >= rowLimit
+        if rows.contains(where: { $0.depth > maxDepth }) {
+            // Only an event not reached within the depth counts (a cycle's closing edge back into it does not).
+            let within = Set(rows.filter { $0.depth <= maxDepth }.map(\.eventID)).union([id])
+            if rows.contains(where: { $0.depth > maxDepth && !within.contains($0.eventID) }) { truncated = true }
+            rows.removeAll { $0.depth > maxDepth }
         }
         var events: [UUID: StoredEvent] = [:]
         let ids = Array(Set(rows.map(\.eventID)))

@@ -155,9 +155,29 @@ extension EventStoreReader {
             )
         }
         for pattern in patterns where !pattern.isExact {
-            alternatives.append("event_type LIKE \(builder.bind(pattern.likePattern))")
+            if pattern.hasWordWildcard {
+                // `#` words: a regular expression decides; a literal prefix lets the type index narrow first.
+                let regex = "event_type ~ \(builder.bind(pattern.regularExpression))"
+                let prefix = pattern.literalPrefix
+                alternatives.append(
+                    prefix.isEmpty
+                        ? regex
+                        : "(event_type LIKE \(builder.bind(Self.escapeLike(prefix) + "%")) AND \(regex))")
+            } else {
+                alternatives.append("event_type LIKE \(builder.bind(pattern.likePattern))")
+            }
         }
         builder.conditions.append(
             alternatives.count == 1 ? alternatives[0] : "(" + alternatives.joined(separator: " OR ") + ")")
+    }
+
+    /// `text` with LIKE's `%`, `_` and `\\` escaped.
+    static func escapeLike(_ text: String) -> String {
+        var result = ""
+        for character in text {
+            if character == "%" || character == "_" || character == "\\" { result.append("\\") }
+            result.append(character)
+        }
+        return result
     }
 }

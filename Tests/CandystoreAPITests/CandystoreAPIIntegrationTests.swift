@@ -45,6 +45,89 @@ import Testing
         }
     }
 
+    /// Issue 12: a `max_depth` cut says so (`truncated: true`) in every format; a walk that reaches every
+    /// descendant within the depth says `false`.
+    @Test func maxDepthCutIsReportedInEveryFormat() async throws {
+        try await DB.withScratchDatabase { database in
+            // root → a → b → c → d: four descendants.
+            var chain = [DB.event("demo.chain.root", at: DB.time(0))]
+            for index in 1...4 {
+                chain.append(
+                    DB.event("demo.chain.step", parents: [chain[index - 1].eventID], at: DB.time(Int64(index))))
+            }
+            try await DB.insert(chain, into: database)
+            let (root, leaf) = (chain[0].eventID, chain[4].eventID)
+            let app = try TestApplication.build(
+                try TestApplication.configuration(database: database, channel: TestApplication.channel()))
+            try await app.test(.router) { client in
+                for (query, truncated, count) in [
+                    ("max_depth=2", true, 2), ("max_depth=0", true, 0), ("max_depth=4", false, 4), ("", false, 4),
+                ] {
+                    for format in ["tree", "flat", "graph"] {
+                        try await client.execute(
+                            uri: "/api/v1/events/\(root)/descendants?format=\(format)&\(query)", method: .get
+                        ) { response in
+                            #expect(response.status == .ok)
+                            let body = json(response.body)
+                            #expect(body["truncated"] == .bool(truncated), "\(format) \(query)")
+                            if format == "flat" {
+                                #expect(body["total_descendants"] == .number(JSONNumber(count)), "\(query)")
+                            }
+                            if format == "graph" {
+                                #expect(body["nodes"]?.arrayValue?.count == count + 1, "\(query)")
+                            }
+                        }
+                    }
+                }
+                // The same from the other end.
+                try await client.execute(
+                    uri: "/api/v1/events/\(leaf)/ancestors?format=flat&max_depth=1", method: .get
+                ) { response in
+                    #expect(json(response.body)["truncated"] == .bool(true))
+                    #expect(json(response.body)["total_ancestors"] == .number(JSONNumber(1)))
+                }
+                try await client.execute(
+                    uri: "/api/v1/events/\(leaf)/ancestors?format=flat&max_depth=4", method: .get
+                ) { response in
+                    #expect(json(response.body)["truncated"] == .bool(false))
+                }
+            }
+        }
+    }
+
+    /// Issue 12: `#` in event type patterns, as RabbitMQ users write bindings (docs/api.md), in REST and in the
+    /// stream's query string.
+    @Test func hashPatternsMatchZeroOrMoreWords() async throws {
+        try await DB.withScratchDatabase { database in
+            let types = [
+                "bmad.workflow.started", "bmad.workflow.phase.completed", "agent.letta.task.completed",
+                "agent.handoff.accepted", "bmadx.other.event",
+            ]
+            let events = types.enumerated().map { DB.event($1, at: DB.time(Int64($0))) }
+            try await DB.insert(events, into: database)
+            let app = try TestApplication.build(
+                try TestApplication.configuration(database: database, channel: TestApplication.channel()))
+            try await app.test(.router) { client in
+                for (pattern, expected) in [
+                    ("bmad.#", [0, 1]), ("%23.completed", [1, 2]), ("agent.%23.accepted", [3]),
+                    ("bmad.%23.completed", [1]), ("%23", [0, 1, 2, 3, 4]), ("bmad.workflow.*", [0, 1]),
+                    ("agent.#,bmadx.#", [2, 3, 4]), ("bmad.wo%23rk", []),
+                ] {
+                    let query = pattern.replacingOccurrences(of: "#", with: "%23")
+                    try await client.execute(uri: "/api/v1/events?event_type=\(query)", method: .get) { response in
+                        #expect(response.status == .ok, "\(pattern)")
+                        let ids = json(response.body).arrayValue?.compactMap { $0["event_id"]?.stringValue } ?? []
+                        #expect(ids == expected.map { BloodbankUUID.format(events[$0].eventID) }, "\(pattern)")
+                    }
+                }
+                try await client.execute(uri: "/api/v1/events?event_type=bmad.%23&count=true", method: .get) {
+                    response in
+                    #expect(response.headers[.init("X-Total-Count")!] == "2")
+                }
+            }
+        }
+    }
+
     @Test func eventsEndpointsServeBareArraysWithCursorLinks() async throws {
         try await DB.withScratchDatabase { database in
             let workflow = UUID()

@@ -19,6 +19,37 @@ import Testing
         #expect(try EventTypePattern("*").matches("anything.at_all"))
     }
 
+    @Test func hashMatchesZeroOrMoreWords() throws {
+        let bmad = try EventTypePattern("bmad.#")
+        #expect(bmad.matches("bmad"))
+        #expect(bmad.matches("bmad.workflow.started"))
+        #expect(!bmad.matches("bmadx.workflow"))
+        #expect(!bmad.isExact)
+        let completed = try EventTypePattern("#.completed")
+        #expect(completed.matches("completed"))
+        #expect(completed.matches("agent.letta.task.completed"))
+        #expect(!completed.matches("agent.letta.task.uncompleted"))
+        let middle = try EventTypePattern("a.#.z")
+        #expect(middle.matches("a.z"))
+        #expect(middle.matches("a.b.c.z"))
+        #expect(!middle.matches("a.bz"))
+        #expect(try EventTypePattern("#").matches("any.thing"))
+        #expect(try EventTypePattern("#.#").matches("one"))
+        #expect(try EventTypePattern("a.#.*.z").matches("a.b.z"))
+        // `#` inside a word is a literal character: event types have none, so it matches nothing.
+        #expect(!(try EventTypePattern("bmad.wo#rk").matches("bmad.work")))
+        #expect(try EventTypePattern("bmad.wo#rk").isExact)
+    }
+
+    @Test func hashPatternsBecomeAnchoredRegularExpressionsWithALiteralPrefix() throws {
+        #expect(try EventTypePattern("bmad.#").regularExpression == #"^bmad(\..+)?$"#)
+        #expect(try EventTypePattern("bmad.#").literalPrefix == "bmad")
+        #expect(try EventTypePattern("#.completed").regularExpression == #"^(.+\.)?completed$"#)
+        #expect(try EventTypePattern("#.completed").literalPrefix == "")
+        #expect(try EventTypePattern("a.#.z*").regularExpression == #"^a(\..+)?\.z.*$"#)
+        #expect(try EventTypePattern("#").regularExpression == "^.*$")
+    }
+
     @Test func exactPatternsMatchOnlyThemselves() throws {
         let pattern = try EventTypePattern("agent.handoff.accepted")
         #expect(pattern.isExact)

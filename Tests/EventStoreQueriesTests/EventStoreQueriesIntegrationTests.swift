@@ -185,6 +185,10 @@ import Testing
 
             let limited = try #require(try await reader.descendants(of: e[0], maxDepth: 1, nodeLimit: 1000))
             #expect(limited.nodes.map(\.event.envelope.eventID) == [e[1]])
+            // Issue 12: the depth cut is reported; a depth that reaches every descendant is not a cut.
+            #expect(limited.truncated)
+            #expect(try await reader.descendants(of: e[0], maxDepth: 0, nodeLimit: 1000)?.truncated == true)
+            #expect(try await reader.descendants(of: e[0], maxDepth: 3, nodeLimit: 1000)?.truncated == false)
             let capped = try #require(try await reader.descendants(of: e[0], maxDepth: 100, nodeLimit: 2))
             #expect(capped.nodes.count == 2)
             #expect(capped.truncated)
