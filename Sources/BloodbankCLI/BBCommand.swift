@@ -12,7 +12,7 @@ public struct BBCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "bb",
         abstract: "Bloodbank client: publish events, inspect the event catalogue, run the handoff demo.",
-        subcommands: [BBPublish.self, BBEvents.self, BBSchema.self, BBDemo.self]
+        subcommands: [BBPublish.self, BBEvents.self, BBSchema.self, BBDemo.self, BBDLQ.self]
     )
 
     /// Creates the command (ArgumentParser requirement).

@@ -19,7 +19,7 @@ public struct EventValidator: Sendable {
     public let catalogue: EventCatalogue
 
     /// Creates a validator over a catalogue (Phase 1 by default).
-    public init(catalogue: EventCatalogue = .phase1) {
+    public init(catalogue: EventCatalogue = .standard) {
         self.catalogue = catalogue
     }
 

@@ -32,15 +32,20 @@ extension EndToEndIntegrationTests {
             events[$0]?.stringValue
         }
 
-        // The tree from the workflow's first event is one chain of five events, each the child of the previous.
+        // The tree from the workflow's first event is one chain of five events, each the child of the previous,
+        // plus the bridge's three checkpoints beside the outcome (children of the acceptance).
         var chain: [JSONValue] = []
+        var checkpoints: [JSONValue] = []
         var node: JSONValue? = result["tree"]
         while let current = node {
             chain.append(current)
-            let children = current["children"]?.arrayValue ?? []
+            let all = current["children"]?.arrayValue ?? []
+            let children = all.filter { $0["event"]?["event_type"] != "agent.letta.checkpoint.saved" }
+            checkpoints += all.filter { $0["event"]?["event_type"] == "agent.letta.checkpoint.saved" }
             #expect(children.count <= 1, "a branch in the tree: \(children.count) children")
             node = children.first
         }
+        #expect(checkpoints.map { $0["event"]?["payload"]?["checkpoint_type"]?.stringValue } == ["initial", "progress", "final"])
         #expect(
             chain.map { $0["event"]?["event_type"]?.stringValue } == [
                 "bmad.workflow.started", "bmad.workflow.phase.completed", "bmad.workflow.handoff.requested",
@@ -76,7 +81,9 @@ extension EndToEndIntegrationTests {
         let (status, flat) = try await Self.get(
             "\(try Self.apiBase())/api/v1/events/\(handoff)/descendants?format=flat")
         #expect(status == 200)
-        #expect(flat?["descendants"]?.arrayValue?.map { $0["event"]?["event_id"]?.stringValue } == [ids[3], ids[4]])
+        #expect(
+            flat?["descendants"]?.arrayValue?.filter { $0["event"]?["event_type"] != "agent.letta.checkpoint.saved" }
+                .map { $0["event"]?["event_id"]?.stringValue } == [ids[3], ids[4]])
     }
 
     @Test func bbDemoHandoffDrawsTheTree() async throws {
