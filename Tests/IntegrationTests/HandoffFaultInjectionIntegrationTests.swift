@@ -101,6 +101,14 @@ import Testing
                 try await harness.waitUntil(timeout: .seconds(600), "every handoff's outcome") {
                     try await finished() == ids.count
                 }
+                // Every handoff remembered as done by Letta (then acknowledged), before the pair is stopped.
+                try await harness.waitUntil(timeout: .seconds(120), "every handoff's done tag") {
+                    let done = try await harness.letta.listAgents(tags: ["candystore"], limit: 1000).filter {
+                        $0.tags.contains { $0.hasPrefix("bloodbank-done:") }
+                    }
+                    let tags = Set(done.flatMap(\.tags))
+                    return ids.allSatisfy { tags.contains(LettaBridge.doneTag($0)) }
+                }
             } catch {
                 for bridge in pair { bridge.kill(SIGKILL) }
                 for bridge in pair { _ = try? await bridge.wait() }
@@ -135,6 +143,7 @@ import Testing
                     recovered += 1
                 }
             }
+            print("fault injection: \(ids.count) handoffs, \(recovered) recovered; lives: \(kills.joined(separator: "; "))")
             // Kills during turns and after outcomes leave accepted work behind: some handoffs were recovered.
             #expect(recovered > 0)
             #expect(try await harness.readyCount(harness.topology.lettaQueueName) == 0)

@@ -67,6 +67,11 @@ import Testing
                 try await harness.waitUntil(timeout: .seconds(120), "the outcome after recovery") {
                     try await !harness.captured(Self.completed).isEmpty
                 }
+                // Then Letta remembers it as done (the memory that survives bridge restarts).
+                try await harness.waitUntil("the done tag") {
+                    try await harness.agents(of: handoff.eventID).first?.tags.contains(
+                        LettaBridge.doneTag(handoff.eventID)) == true
+                }
             }
             let events = Self.lifecycle(try await harness.capture(), of: handoff.eventID)
             let types = events.map(\.envelope.eventType)
@@ -113,7 +118,7 @@ import Testing
         }
     }
 
-    @Test func aStalledHandoffEndsBlockedWithTheStalledReasonAndCanBeRedriven() async throws {
+    @Test func aStalledHandoffEndsBlockedWithTheStalledReasonAndGoesToTheDLQ() async throws {
         try await BridgeHarness.with { harness in
             let handoff = harness.handoff(task: "Take forever \(harness.id) DELAY_MODEL=30")
             try await harness.publish(handoff)
