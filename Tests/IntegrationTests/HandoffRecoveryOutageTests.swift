@@ -5,9 +5,27 @@ import LettaBridge
 import LettaClient
 import Testing
 
-/// Letta stopped while an agent's turn runs and started again: the accepted handoff still gets its one outcome
-/// (issue 13). Stops the shared Letta (`scripts/letta stop|start`), so it runs with the outage suites, alone.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Letta killed (SIGKILL, a crash: a graceful stop would let the turn finish) while an agent's turn runs and
+/// started again: the accepted handoff still gets its one outcome (issue 13). Kills the stack's own Letta (its
+/// pid file under `.dev/letta/run`) and restarts it with `scripts/letta start`, so it runs with the outage suites,
+/// alone; Letta is started again whatever happens.
 @Suite(.serialized) struct HandoffRecoveryOutageTests {
+    /// SIGKILLs the Letta server of this stack (by its pid file) and waits until it is gone.
+    static func crashLetta() async throws {
+        let dev =
+            ProcessInfo.processInfo.environment["CANDYSTORE_DEV_DIR"]
+            ?? LettaBridgeOutageTests.repository.appendingPathComponent(".dev").path
+        let text = try String(contentsOfFile: "\(dev)/letta/run/letta.pid", encoding: .utf8)
+        let pid = try #require(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+        _ = kill(pid, SIGKILL)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while kill(pid, 0) == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+    }
+
     @Test func lettaRestartedMidTurnStillGivesTheOneOutcome() async throws {
         try await BridgeHarness.with { harness in
             var letta = try BridgeHarness.lettaConfiguration()
@@ -22,10 +40,14 @@ import Testing
                     try await !harness.captured(CheckpointSavedPayload.eventType).isEmpty
                 }
                 try await Task.sleep(for: .seconds(1))
-                try await LettaBridgeOutageTests.withLettaStopped { restart in
+                do {
+                    try await Self.crashLetta()
                     try await Task.sleep(for: .seconds(2))
                     #expect(try await harness.captured(TaskCompletedPayload.eventType).isEmpty)
-                    try await restart()
+                    try await LettaBridgeOutageTests.letta("start")
+                } catch {
+                    try? await LettaBridgeOutageTests.letta("start")
+                    throw error
                 }
                 try await harness.waitUntil(timeout: .seconds(180), "the outcome after Letta's restart") {
                     try await !harness.captured(TaskCompletedPayload.eventType).isEmpty
