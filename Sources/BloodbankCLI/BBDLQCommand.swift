@@ -261,7 +261,9 @@ struct DLQAccess {
             }
             var properties = delivery.properties
             if var headers = properties.headers {
-                for key in [DeadLetter.errorHeader, DeadLetter.reasonHeader, "x-original-exchange", "x-original-routing-key"] {
+                for key in [
+                    DeadLetter.errorHeader, DeadLetter.reasonHeader, "x-original-exchange", "x-original-routing-key",
+                ] {
                     headers[key] = nil
                 }
                 properties.headers = headers

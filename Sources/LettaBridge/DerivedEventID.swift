@@ -23,7 +23,9 @@ public enum DerivedEventID {
             for byte in purpose.utf8 {
                 hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
             }
-            for shift in stride(from: 0, to: 64, by: 8) { mask.append(UInt8(truncatingIfNeeded: hash >> UInt64(shift))) }
+            for shift in stride(from: 0, to: 64, by: 8) {
+                mask.append(UInt8(truncatingIfNeeded: hash >> UInt64(shift)))
+            }
         }
         return apply(mask, to: handoff)
     }

@@ -258,7 +258,9 @@ public final class LettaBridge: Service, Sendable {
             case .lettaDown(let error):
                 // Letta went away during the turn (e.g. restarted): the turn is lost or finished; recover.
                 if round + 1 >= configuration.maxAttempts { return await lettaUnavailable(work) }
-                logger.warning("Letta failed during the turn; recovering", metadata: work.metadata.merging(["error": "\(error)"]) { $1 })
+                logger.warning(
+                    "Letta failed during the turn; recovering",
+                    metadata: work.metadata.merging(["error": "\(error)"]) { $1 })
                 try? await Task.sleep(for: configuration.retry.delay(attempt: round))
                 recoveryReason = "Letta failed during the agent's turn: \(error.message)"
             }
@@ -277,7 +279,8 @@ public final class LettaBridge: Service, Sendable {
         guard await publishReliably(started, id: recoveryID, parent: work.acceptanceID, agent: work.agent) else {
             return .interrupted
         }
-        logger.notice("recovering a handoff", metadata: work.metadata.merging(["checkpoint": "\(fromCheckpoint)"]) { $1 })
+        logger.notice(
+            "recovering a handoff", metadata: work.metadata.merging(["checkpoint": "\(fromCheckpoint)"]) { $1 })
         let blocks = (try? await letta.memoryBlocks(agentID: work.agent.id))?.map(\.label) ?? []
         let restored = ContextRestoredPayload(
             sessionID: work.agent.id, checkpointID: fromCheckpoint, workflowID: work.handoff.workflowID,
@@ -553,7 +556,9 @@ public final class LettaBridge: Service, Sendable {
         }
         let tag = Self.handoffTagPrefix + BloodbankUUID.format(handoffID)
         let current = try await letta.agent(id: agent.id)
-        if !current.tags.contains(tag) { agent = try await letta.updateAgentTags(id: agent.id, tags: current.tags + [tag]) }
+        if !current.tags.contains(tag) {
+            agent = try await letta.updateAgentTags(id: agent.id, tags: current.tags + [tag])
+        }
         return agent
     }
 

@@ -157,7 +157,8 @@ public struct LettaClient: Sendable {
     /// `PATCH /v1/agents/{id}`: replaces the agent's tags (the whole list); returns the updated agent.
     public func updateAgentTags(id: String, tags: [String]) async throws(LettaClientError) -> LettaAgent {
         try await call(
-            LettaAgent.self, method: "PATCH", path: "/v1/agents/\(try Self.segment(id))", body: UpdateTagsBody(tags: tags))
+            LettaAgent.self, method: "PATCH", path: "/v1/agents/\(try Self.segment(id))",
+            body: UpdateTagsBody(tags: tags))
     }
 
     /// `GET /v1/agents/{id}/messages`: the agent's stored messages, oldest first, at most `limit` (newest ones);

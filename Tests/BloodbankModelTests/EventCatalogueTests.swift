@@ -36,7 +36,8 @@ import Testing
         let workflow = BloodbankUUID.format(UUID())
         let recovery = try validate(
             "agent.letta.session.recovery.started",
-            #"{"session_id": "agent-1", "workflow_id": "\#(workflow)", "reason": "redelivered", "checkpoint_id": "message-9"}"#)
+            #"{"session_id": "agent-1", "workflow_id": "\#(workflow)", "reason": "redelivered", "checkpoint_id": "message-9"}"#
+        )
         guard case .recoveryStarted(let started) = recovery.typedPayload else {
             Issue.record("not typed")
             return
@@ -68,7 +69,8 @@ import Testing
         #expect(context.messageCount == 7)
         let checkpoint = try validate(
             "agent.letta.checkpoint.saved",
-            #"{"session_id": "agent-1", "checkpoint_id": "message-2", "checkpoint_type": "final", "workflow_id": "\#(workflow)"}"#)
+            #"{"session_id": "agent-1", "checkpoint_id": "message-2", "checkpoint_type": "final", "workflow_id": "\#(workflow)"}"#
+        )
         #expect(checkpoint.typedPayload?.workflowID.map(BloodbankUUID.format) == workflow)
     }
 

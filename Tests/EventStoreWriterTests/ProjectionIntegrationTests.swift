@@ -236,7 +236,9 @@ import Testing
             let task = JSONValue.string(BloodbankUUID.format(handoff))
             let accepted = Fixture.handoffAccepted(workflow, session: agentID, at: 1, parents: [handoff])
             let acceptance = accepted.envelope.eventID
-            let lifecycle: JSONObject = ["session_id": .string(agentID), "workflow_id": Fixture.uuid(workflow), "task_id": task]
+            let lifecycle: JSONObject = [
+                "session_id": .string(agentID), "workflow_id": Fixture.uuid(workflow), "task_id": task,
+            ]
             var recovery = lifecycle
             recovery.append("reason", "redelivered")
             recovery.append("checkpoint_id", "message-1")
@@ -258,11 +260,13 @@ import Testing
             ])
             #expect(try await store.workflow(workflow, "agent_handoffs -> 0 ->> 'status'") == "recovering")
             #expect(
-                try await store.session(agentUUID, "concat_ws(' | ', status, checkpoint_id, metadata -> 'last_recovery' ->> 'reason')")
+                try await store.session(
+                    agentUUID, "concat_ws(' | ', status, checkpoint_id, metadata -> 'last_recovery' ->> 'reason')")
                     == "recovering | message-1 | redelivered")
             var resumed = lifecycle
             resumed.append("resumption", "new_turn")
-            _ = try await store.write([Fixture.event("agent.letta.task.resumed", resumed, at: 4, parents: [acceptance])])
+            _ = try await store.write([Fixture.event("agent.letta.task.resumed", resumed, at: 4, parents: [acceptance])]
+            )
             #expect(try await store.session(agentUUID, "status") == "resumed")
 
             // The stalled outcome: blocked (retryable), then session.failed (stalled).

@@ -45,7 +45,10 @@ extension EndToEndIntegrationTests {
             #expect(children.count <= 1, "a branch in the tree: \(children.count) children")
             node = children.first
         }
-        #expect(checkpoints.map { $0["event"]?["payload"]?["checkpoint_type"]?.stringValue } == ["initial", "progress", "final"])
+        #expect(
+            checkpoints.map { $0["event"]?["payload"]?["checkpoint_type"]?.stringValue } == [
+                "initial", "progress", "final",
+            ])
         #expect(
             chain.map { $0["event"]?["event_type"]?.stringValue } == [
                 "bmad.workflow.started", "bmad.workflow.phase.completed", "bmad.workflow.handoff.requested",
@@ -90,13 +93,15 @@ extension EndToEndIntegrationTests {
         let run = try await Self.execute(Self.bb, ["demo", "handoff", "--timeout", "90", "--task", "Draw the tree"])
         try #require(run.status == 0, "bb demo handoff failed: \(run.errors)")
         let lines = run.output.split(separator: "\n").map(String.init)
-        try #require(lines.count == 7, "output:\n\(run.output)")
+        try #require(lines.count == 10, "output:\n\(run.output)")
         #expect(lines[0].hasPrefix("workflow "))
         #expect(lines[1].hasPrefix("bmad.workflow.started  "))
         #expect(lines[2].hasPrefix("└─ bmad.workflow.phase.completed  "))
         #expect(lines[3].hasPrefix("   └─ bmad.workflow.handoff.requested  "))
         #expect(lines[4].hasPrefix("      └─ agent.handoff.accepted  "))
-        #expect(lines[5].hasPrefix("         └─ agent.letta.task.completed  "))
+        // The bridge's checkpoints (initial, progress, final) beside the outcome, all children of the acceptance.
+        for line in lines[5...7] { #expect(line.hasPrefix("         ├─ agent.letta.checkpoint.saved  ")) }
+        #expect(lines[8].hasPrefix("         └─ agent.letta.task.completed  "))
         #expect(lines[4].contains("agent=letta-python-dev (agent-"))
         #expect(lines[3].contains("to letta-python-dev: Draw the tree"))
         #expect(run.errors.contains("[demo] accepted by a Letta agent"))

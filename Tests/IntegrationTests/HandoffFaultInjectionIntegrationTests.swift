@@ -1,6 +1,6 @@
 import Bloodbank
-import CandystoreTestSupport
 import BloodbankModel
+import CandystoreTestSupport
 import Foundation
 import LettaBridge
 import LettaClient
@@ -128,7 +128,8 @@ import Testing
                     $0.envelope.correlationIDs.contains(handoff) || $0.envelope.correlationIDs.contains(acceptance)
                 }
                 let acceptances = Set(
-                    related.filter { $0.envelope.eventType == HandoffAcceptedPayload.eventType }.map(\.envelope.eventID))
+                    related.filter { $0.envelope.eventType == HandoffAcceptedPayload.eventType }.map(\.envelope.eventID)
+                )
                 #expect(acceptances == [acceptance])
                 let outcomes = related.filter {
                     [TaskCompletedPayload.eventType, TaskBlockedPayload.eventType].contains($0.envelope.eventType)
@@ -143,7 +144,9 @@ import Testing
                     recovered += 1
                 }
             }
-            print("fault injection: \(ids.count) handoffs, \(recovered) recovered; lives: \(kills.joined(separator: "; "))")
+            print(
+                "fault injection: \(ids.count) handoffs, \(recovered) recovered; lives: \(kills.joined(separator: "; "))"
+            )
             // Kills during turns and after outcomes leave accepted work behind: some handoffs were recovered.
             #expect(recovered > 0)
             #expect(try await harness.readyCount(harness.topology.lettaQueueName) == 0)
