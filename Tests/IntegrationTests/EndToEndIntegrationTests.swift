@@ -26,6 +26,17 @@ import Testing
         return (Int(response.status.code), body)
     }
 
+    /// Deletes the bridge's agent once the bridge is done with it (its `bloodbank-done:` tag, set right after the
+    /// outcome): Letta 0.11.7 on SQLite refuses to delete an agent whose tags are being written at that moment.
+    static func deleteWhenDone(_ letta: LettaClient, _ agentID: String) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if try await letta.agent(id: agentID).tags.contains(where: { $0.hasPrefix("bloodbank-done:") }) { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        try await letta.deleteAgent(id: agentID)
+    }
+
     @Test func bmadHandsATaskToALettaAgentAndTheChainIsQueryable() async throws {
         let api = try Self.apiBase()
         let workflow = BloodbankUUID.format(UUID())
@@ -98,6 +109,6 @@ import Testing
         #expect(agent.name == "letta-python-dev")
         let blocks = try await letta.memoryBlocks(agentID: sessionID)
         #expect(blocks.contains { $0.label == "task" && $0.value.contains(task) })
-        try await letta.deleteAgent(id: sessionID)
+        try await Self.deleteWhenDone(letta, sessionID)
     }
 }

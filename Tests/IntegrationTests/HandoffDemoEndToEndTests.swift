@@ -77,7 +77,7 @@ extension EndToEndIntegrationTests {
         let letta = LettaClient(configuration: try IntegrationEnvironment.lettaConfiguration())
         let blocks = try await letta.memoryBlocks(agentID: sessionID)
         #expect(blocks.contains { $0.label == "task" && $0.value.contains(workflow) })
-        try await letta.deleteAgent(id: sessionID)
+        try await Self.deleteWhenDone(letta, sessionID)
 
         // The API serves the same chain from the handoff: acceptance, then outcome.
         let handoff = try #require(ids[2])
@@ -110,7 +110,7 @@ extension EndToEndIntegrationTests {
         #expect(last.hasSuffix(": agent.letta.task.completed"))
         let sessionID = String(last.dropFirst("Letta agent ".count).prefix { $0 != ":" })
         let letta = LettaClient(configuration: try IntegrationEnvironment.lettaConfiguration())
-        try await letta.deleteAgent(id: sessionID)
+        try await Self.deleteWhenDone(letta, sessionID)
     }
 
     @Test func bbDemoHandoffFailsClearlyWhenTheAPIIsNotThere() async throws {
