@@ -19,7 +19,7 @@ public struct BBCommand: AsyncParsableCommand {
             """,
         subcommands: [
             BBPublish.self, BBTail.self, BBTrace.self, BBWait.self, BBEvents.self, BBWorkflows.self, BBWorkflow.self,
-            BBSession.self, BBSchema.self, BBDemo.self,
+            BBSession.self, BBSchema.self, BBDemo.self, BBDLQ.self,
         ]
     )
 
@@ -141,7 +141,7 @@ struct BBPublish: AsyncParsableCommand {
 
     /// A warning naming the nearest catalogue type for a type outside the catalogue; with `--strict` a failure.
     func catalogueCheck() throws -> String? {
-        let catalogue = EventCatalogue.phase1
+        let catalogue = EventCatalogue.standard
         guard EventEnvelope.isValidEventType(eventType), catalogue[eventType] == nil else { return nil }
         let nearest = CatalogueSuggestion.nearest(to: eventType, in: catalogue.eventTypes)
         let hint = nearest.map { " (did you mean \($0)?)" } ?? ""
@@ -232,7 +232,7 @@ struct BBEvents: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let catalogue = EventCatalogue.phase1
+            let catalogue = EventCatalogue.standard
             if json {
                 let entries: [JSONValue] = catalogue.eventTypes.compactMap { type in
                     guard let entry = catalogue[type] else { return nil }

@@ -47,6 +47,18 @@ public enum TypedPayload: Sendable {
     case taskCompleted(TaskCompletedPayload)
     /// `agent.letta.task.blocked`
     case taskBlocked(TaskBlockedPayload)
+    /// `agent.letta.session.failed`
+    case sessionFailed(SessionFailedPayload)
+    /// `agent.letta.session.paused`
+    case sessionPaused(SessionPausedPayload)
+    /// `agent.letta.session.resumed`
+    case sessionResumed(SessionResumedPayload)
+    /// `agent.letta.session.recovery.started`
+    case recoveryStarted(SessionRecoveryStartedPayload)
+    /// `agent.letta.context.restored`
+    case contextRestored(ContextRestoredPayload)
+    /// `agent.letta.task.resumed`
+    case taskResumed(TaskResumedPayload)
     /// A payload type registered by a custom catalogue, without a dedicated case.
     case other(any BloodbankPayload)
 
@@ -61,6 +73,12 @@ public enum TypedPayload: Sendable {
         case .checkpointSaved(let payload): return payload
         case .taskCompleted(let payload): return payload
         case .taskBlocked(let payload): return payload
+        case .sessionFailed(let payload): return payload
+        case .sessionPaused(let payload): return payload
+        case .sessionResumed(let payload): return payload
+        case .recoveryStarted(let payload): return payload
+        case .contextRestored(let payload): return payload
+        case .taskResumed(let payload): return payload
         case .other(let payload): return payload
         }
     }
@@ -73,9 +91,15 @@ public enum TypedPayload: Sendable {
         case .handoffRequested(let payload): return payload.workflowID
         case .workflowCompleted(let payload): return payload.workflowID
         case .handoffAccepted(let payload): return payload.workflowID
-        case .checkpointSaved: return nil
+        case .checkpointSaved(let payload): return payload.workflowID
         case .taskCompleted(let payload): return payload.workflowID
         case .taskBlocked(let payload): return payload.workflowID
+        case .sessionFailed(let payload): return payload.workflowID
+        case .sessionPaused(let payload): return payload.workflowID
+        case .sessionResumed(let payload): return payload.workflowID
+        case .recoveryStarted(let payload): return payload.workflowID
+        case .contextRestored(let payload): return payload.workflowID
+        case .taskResumed(let payload): return payload.workflowID
         case .other: return nil
         }
     }
@@ -108,6 +132,8 @@ public enum WorkflowCompletionStatus: String, Sendable, Hashable, CaseIterable, 
 
 /// Why a Letta checkpoint was saved; unknown values are rejected.
 public enum CheckpointType: String, Sendable, Hashable, CaseIterable, Codable {
+    /// When a task is accepted, before any work (the Letta bridge).
+    case initial
     /// Periodic progress.
     case progress
     /// A milestone reached.
@@ -116,6 +142,8 @@ public enum CheckpointType: String, Sendable, Hashable, CaseIterable, Codable {
     case preHandoff = "pre-handoff"
     /// Just before asking for feedback.
     case preFeedback = "pre-feedback"
+    /// Just before the task's outcome is reported (the Letta bridge).
+    case final
 }
 
 extension PayloadFieldKind {

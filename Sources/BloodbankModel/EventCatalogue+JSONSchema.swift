@@ -9,7 +9,7 @@ extension EventCatalogue {
     /// The schemas describe what producers must send. The decoder is deliberately more lenient in one place:
     /// it accepts any `source` value (and normalises it), while the schema describes the object or string
     /// forms.
-    public static func jsonSchemas(catalogue: EventCatalogue = .phase1) -> [(fileName: String, schema: JSONValue)] {
+    public static func jsonSchemas(catalogue: EventCatalogue = .standard) -> [(fileName: String, schema: JSONValue)] {
         var result: [(fileName: String, schema: JSONValue)] = [("envelope.schema.json", envelopeSchema(entry: nil))]
         for eventType in catalogue.eventTypes {
             guard let entry = catalogue[eventType] else { continue }

@@ -77,4 +77,17 @@ public struct EventCatalogue: Sendable {
         Entry(TaskCompletedPayload.self) { .taskCompleted($0) },
         Entry(TaskBlockedPayload.self) { .taskBlocked($0) },
     ])
+
+    /// The Phase 2 "Checkpoints & Recovery" events (docs/architecture.md, issue 13): session lifecycle and recovery.
+    public static let phase2 = EventCatalogue([
+        Entry(SessionFailedPayload.self) { .sessionFailed($0) },
+        Entry(SessionPausedPayload.self) { .sessionPaused($0) },
+        Entry(SessionResumedPayload.self) { .sessionResumed($0) },
+        Entry(SessionRecoveryStartedPayload.self) { .recoveryStarted($0) },
+        Entry(ContextRestoredPayload.self) { .contextRestored($0) },
+        Entry(TaskResumedPayload.self) { .taskResumed($0) },
+    ])
+
+    /// Every catalogued type: Phase 1 and Phase 2 (the default of the validator, the schema export and the API).
+    public static let standard = EventCatalogue(Array(phase1.entries.values) + Array(phase2.entries.values))
 }

@@ -20,8 +20,8 @@ public struct EventValidator: Sendable {
     /// The size limits (a body over ``MessageLimits/maximumEventBytes`` is `too_large`).
     public let limits: MessageLimits
 
-    /// Creates a validator over a catalogue (Phase 1 by default) with the given limits.
-    public init(catalogue: EventCatalogue = .phase1, limits: MessageLimits = .default) {
+    /// Creates a validator over a catalogue (Phase 1 and 2 by default) with the given limits.
+    public init(catalogue: EventCatalogue = .standard, limits: MessageLimits = .default) {
         self.catalogue = catalogue
         self.limits = limits
     }

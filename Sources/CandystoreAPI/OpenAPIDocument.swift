@@ -84,7 +84,7 @@ enum OpenAPIDocument {
     }
 
     /// `<event_type>.payload` → the catalogue's payload schema, in catalogue (sorted) order.
-    static func payloadSchemas(catalogue: EventCatalogue = .phase1) -> [(name: String, schema: JSONValue)] {
+    static func payloadSchemas(catalogue: EventCatalogue = .standard) -> [(name: String, schema: JSONValue)] {
         catalogue.eventTypes.compactMap { eventType in
             catalogue[eventType].map { ("\(eventType).payload", EventCatalogue.payloadSchema(of: $0)) }
         }

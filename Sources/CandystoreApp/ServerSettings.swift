@@ -141,6 +141,26 @@ extension LettaBridgeConfiguration {
         concurrency = try settings.int(.bridgeConcurrency, in: 1...1000)
         maxAttempts = try settings.int(.bridgeMaxAttempts, in: 1...1000)
         retry.maximumDelay = .seconds(try settings.int(.bridgeRetryMaxSeconds, in: 1...3600))
+        stallTimeout = .seconds(try settings.int(.bridgeStallSeconds, in: 1...604_800))
+        resumeGrace = .seconds(try settings.int(.bridgeResumeGraceSeconds, in: 0...86400))
+        let mode = settings.string(.bridgeAgentMode)
+        guard let agentMode = AgentMode(rawValue: mode) else {
+            throw ConfigurationError(
+                "LETTA_BRIDGE_AGENT_MODE: \"\(mode)\" is not per-handoff or per-name"
+                    + Settings.origin(settings.source(of: .bridgeAgentMode)),
+                key: SettingKey.bridgeAgentMode.name)
+        }
+        self.agentMode = agentMode
+        if let fault = settings.optionalString(.bridgeFaultPoint) {
+            guard let point = FaultPoint(parsing: fault) else {
+                throw ConfigurationError(
+                    "LETTA_BRIDGE_FAULT_POINT: \"\(fault)\" is not stage[:n] with a stage of "
+                        + FaultPoint.Stage.allCases.map(\.rawValue).joined(separator: ", ")
+                        + Settings.origin(settings.source(of: .bridgeFaultPoint)),
+                    key: SettingKey.bridgeFaultPoint.name)
+            }
+            faultPoint = point
+        }
     }
 }
 

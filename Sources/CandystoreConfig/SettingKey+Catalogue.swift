@@ -231,6 +231,23 @@ extension SettingKey {
     /// Longest pause between attempts.
     public static let bridgeRetryMaxSeconds = SettingKey(
         "LETTA_BRIDGE_RETRY_MAX_SECONDS", default: "15", "longest pause between attempts (seconds)")
+    /// A turn without progress this long ends the handoff blocked (stalled).
+    public static let bridgeStallSeconds = SettingKey(
+        "LETTA_BRIDGE_STALL_SECONDS", default: "600",
+        "seconds without progress from the agent before a handoff ends blocked (stalled)")
+    /// How long a recovery waits for a turn started before a crash.
+    public static let bridgeResumeGraceSeconds = SettingKey(
+        "LETTA_BRIDGE_RESUME_GRACE_SECONDS", default: "30",
+        "seconds a recovery waits for the reply of a turn started before the crash, then asks again")
+    /// Per-handoff agents or one long-lived agent per name.
+    public static let bridgeAgentMode = SettingKey(
+        "LETTA_BRIDGE_AGENT_MODE", default: "per-handoff",
+        "per-handoff (a new agent per handoff) or per-name (one long-lived agent per to_agent)")
+    /// Test affordance: the bridge kills itself at this point.
+    public static let bridgeFaultPoint = SettingKey(
+        "LETTA_BRIDGE_FAULT_POINT", default: "",
+        "tests only: stage[:n] at which the bridge SIGKILLs itself (before-accept, after-accept, during-turn, "
+            + "after-outcome)", inExampleFile: false)
 
     // MARK: Publishing identity
 
@@ -287,7 +304,8 @@ extension SettingKey {
         lettaModelHandle, lettaModelContextWindow, lettaEmbeddingModel, lettaEmbeddingEndpointType,
         lettaEmbeddingEndpoint, lettaEmbeddingHandle, lettaEmbeddingDimensions, lettaEmbeddingChunkSize,
         lettaRequestTimeout, lettaMessageTimeout,
-        bridgeHost, bridgePort, bridgeConcurrency, bridgeMaxAttempts, bridgeRetryMaxSeconds,
+        bridgeHost, bridgePort, bridgeConcurrency, bridgeMaxAttempts, bridgeRetryMaxSeconds, bridgeStallSeconds,
+        bridgeResumeGraceSeconds, bridgeAgentMode, bridgeFaultPoint,
         sourceApp, sourceType, sourceHost,
         logLevel,
         rabbitMQNodeName, devDirectory, skipLetta, skipServices,

@@ -13,7 +13,9 @@ struct ProjectionKeys: Sendable {
     /// Event types that belong to an agent session (see ``ProjectionSQL/sessionEventTypes``).
     static let sessionEventTypes: Set<String> = [
         "agent.handoff.accepted", "agent.letta.checkpoint.saved", "agent.letta.task.completed",
-        "agent.letta.task.blocked",
+        "agent.letta.task.blocked", "agent.letta.session.failed", "agent.letta.session.paused",
+        "agent.letta.session.resumed", "agent.letta.session.recovery.started", "agent.letta.context.restored",
+        "agent.letta.task.resumed",
     ]
 
     /// No keys.

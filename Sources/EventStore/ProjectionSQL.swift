@@ -14,7 +14,15 @@ enum ProjectionSQL {
     /// The list matches the predicate of `idx_events_session` (migration 0002) so the planner uses it.
     static let sessionEventTypes =
         "('agent.handoff.accepted', 'agent.letta.checkpoint.saved', 'agent.letta.task.completed', "
-        + "'agent.letta.task.blocked')"
+        + "'agent.letta.task.blocked', 'agent.letta.session.failed', 'agent.letta.session.paused', "
+        + "'agent.letta.session.resumed', 'agent.letta.session.recovery.started', 'agent.letta.context.restored', "
+        + "'agent.letta.task.resumed')"
+
+    /// Event types that report how a handed-off task went on after its acceptance (outcomes and recovery); a
+    /// new one changes an existing `agent_handoffs` entry, so the append path of ``workflowsAppend`` skips them.
+    static let handoffProgressTypes =
+        "('agent.letta.task.completed', 'agent.letta.task.blocked', 'agent.letta.session.recovery.started', "
+        + "'agent.letta.task.resumed')"
 
     /// Which rows a statement recomputes.
     enum Scope {
@@ -42,25 +50,66 @@ enum ProjectionSQL {
                        ORDER BY ts, event_id) AS history
             FROM ev WHERE event_type = 'bmad.workflow.phase.completed' GROUP BY workflow_id
         ),
+        requests AS (
+            SELECT workflow_id, event_id, ts, payload FROM ev WHERE event_type = 'bmad.workflow.handoff.requested'
+        ),
         accepted AS (
-            SELECT a.workflow_id, a.event_id, a.ts, a.payload,
-                   coalesce(
-                       a.payload ->> 'to_agent',
-                       (SELECT r.payload ->> 'to_agent' FROM events r
-                        WHERE r.event_id = ANY(a.correlation_ids)
-                          AND r.event_type = 'bmad.workflow.handoff.requested'
-                        ORDER BY r."timestamp", r.event_id LIMIT 1),
-                       a.agent_context ->> 'name') AS to_agent
-            FROM ev a WHERE a.event_type = 'agent.handoff.accepted'
+            SELECT a.workflow_id, a.event_id, a.ts, a.payload, r.event_id AS handoff_id,
+                   coalesce(a.payload ->> 'to_agent', r.payload ->> 'to_agent', a.agent_context ->> 'name') AS to_agent
+            FROM ev a
+            LEFT JOIN LATERAL (
+                SELECT r.event_id, r.payload FROM events r
+                WHERE r.event_id = ANY(a.correlation_ids) AND r.event_type = 'bmad.workflow.handoff.requested'
+                ORDER BY r."timestamp", r.event_id LIMIT 1) r ON true
+            WHERE a.event_type = 'agent.handoff.accepted'
+        ),
+        items AS (
+            SELECT r.workflow_id, r.event_id AS handoff_id, a.event_id AS acceptance_id,
+                   coalesce(a.event_id, r.event_id) AS event_id, coalesce(a.ts, r.ts) AS ts,
+                   coalesce(a.payload -> 'accepted_from', r.payload -> 'from_agent') AS from_agent,
+                   coalesce(a.to_agent, r.payload ->> 'to_agent') AS to_agent, a.payload -> 'session_id' AS session_id
+            FROM requests r LEFT JOIN accepted a ON a.handoff_id = r.event_id
+            UNION ALL
+            SELECT a.workflow_id, a.handoff_id, a.event_id, a.event_id, a.ts, a.payload -> 'accepted_from', a.to_agent,
+                   a.payload -> 'session_id'
+            FROM accepted a
+            WHERE a.handoff_id IS NULL OR a.handoff_id NOT IN (SELECT event_id FROM requests)
+        ),
+        progress AS (
+            SELECT DISTINCT ON (i.event_id) i.event_id AS item_id, o.event_id, o.event_type, o.payload
+            FROM items i JOIN ev o ON o.correlation_ids && ARRAY[i.acceptance_id, i.handoff_id]
+            WHERE o.event_type IN \(handoffProgressTypes)
+            ORDER BY i.event_id,
+                     (o.event_type IN ('agent.letta.task.completed', 'agent.letta.task.blocked')) DESC,
+                     o.ts DESC, o.event_id DESC
         ),
         handoffs AS (
-            SELECT workflow_id,
+            SELECT i.workflow_id,
                    jsonb_agg(jsonb_build_object(
-                       'from_agent', payload -> 'accepted_from', 'to_agent', to_agent,
-                       'session_id', payload -> 'session_id', 'event_id', event_id,
-                       'timestamp', \(wireTimestamp("ts")))
-                       ORDER BY ts, event_id) AS history,
-                   (array_agg(to_agent ORDER BY ts DESC, event_id DESC))[1] AS current_agent
+                       'from_agent', i.from_agent, 'to_agent', i.to_agent, 'session_id', i.session_id,
+                       'event_id', i.event_id, 'timestamp', \(wireTimestamp("i.ts")),
+                       'handoff_event_id', i.handoff_id,
+                       'status', CASE
+                           WHEN o.event_type = 'agent.letta.task.completed' THEN 'completed'
+                           WHEN o.event_type = 'agent.letta.task.blocked' THEN 'blocked'
+                           WHEN o.event_type IS NOT NULL THEN 'recovering'
+                           WHEN i.acceptance_id IS NOT NULL THEN 'accepted'
+                           ELSE 'requested' END,
+                       'outcome_event_id', CASE WHEN o.event_type IN ('agent.letta.task.completed',
+                           'agent.letta.task.blocked') THEN o.event_id END,
+                       'summary', CASE WHEN o.event_type = 'agent.letta.task.completed' THEN o.payload -> 'summary' END,
+                       'reason', CASE WHEN o.event_type = 'agent.letta.task.blocked' THEN o.payload -> 'reason' END,
+                       'retryable', CASE WHEN o.event_type = 'agent.letta.task.blocked'
+                           THEN o.payload -> 'retryable' END,
+                       'retry', CASE WHEN o.event_type = 'agent.letta.task.blocked'
+                                      AND o.payload ->> 'retryable' = 'true' AND i.handoff_id IS NOT NULL
+                           THEN 'bb dlq redrive ' || i.handoff_id END)
+                       ORDER BY i.ts, i.event_id) AS history
+            FROM items i LEFT JOIN progress o ON o.item_id = i.event_id
+            GROUP BY i.workflow_id
+        ),
+        newest_agent AS (
+            SELECT workflow_id, (array_agg(to_agent ORDER BY ts DESC, event_id DESC))[1] AS current_agent
             FROM accepted GROUP BY workflow_id
         ),
         completed AS (
@@ -82,7 +131,11 @@ enum ProjectionSQL {
     /// | status, completed_at | newest `bmad.workflow.completed` (`status` default `completed`); `active` |
     /// | started_at | earliest started event, else earliest event of the workflow |
     /// | updated_at | newest event timestamp |
-    /// | phase_history, agent_handoffs, correlation_ids | all such events, sorted by (timestamp, event id) |
+    /// | phase_history, correlation_ids | all such events, sorted by (timestamp, event id) |
+    /// | agent_handoffs | one entry per handoff request (merged with its acceptance) and per acceptance without a
+    ///   request in the workflow, by (timestamp, event id): `status` requested / accepted / recovering / completed
+    ///   / blocked from the newest outcome (completed/blocked win over recovery events) caused by the acceptance or
+    ///   the request, with `outcome_event_id`, `summary`, `reason`, `retryable` and `retry` |
     /// | version | number of events projected into the row (grows with every update, rebuild-stable) |
     static func workflows(_ scope: Scope) -> String {
         let filter =
@@ -124,7 +177,7 @@ enum ProjectionSQL {
             SELECT t.workflow_id,
                    left(coalesce(s.payload ->> 'project_name', 'unknown'), 255),
                    left(coalesce(p.current_phase, 'analysis'), 50),
-                   left(h.current_agent, 100),
+                   left(cur.current_agent, 100),
                    left(coalesce(c.status, 'active'), 20),
                    coalesce(s.ts, t.first_ts),
                    t.last_ts,
@@ -140,6 +193,7 @@ enum ProjectionSQL {
             LEFT JOIN phase p USING (workflow_id)
             LEFT JOIN phases ph USING (workflow_id)
             LEFT JOIN handoffs h USING (workflow_id)
+            LEFT JOIN newest_agent cur USING (workflow_id)
             LEFT JOIN completed c USING (workflow_id)
             ON CONFLICT (workflow_id) DO UPDATE SET
                 project_name = EXCLUDED.project_name, current_phase = EXCLUDED.current_phase,
@@ -175,7 +229,9 @@ enum ProjectionSQL {
             FROM new n JOIN workflow_state w ON w.workflow_id = n.workflow_id
             GROUP BY n.workflow_id, w.updated_at
             HAVING min(n.ts) > w.updated_at
-               AND bool_and(n.event_type NOT IN ('bmad.workflow.started', 'bmad.workflow.handoff.requested'))
+               AND bool_and(n.event_type NOT IN ('bmad.workflow.started', 'bmad.workflow.handoff.requested',
+                                                 'agent.handoff.accepted'))
+               AND bool_and(n.event_type NOT IN \(handoffProgressTypes))
         ),
         ev AS (SELECT * FROM new WHERE workflow_id IN (SELECT workflow_id FROM eligible)),
         totals AS (
@@ -193,7 +249,7 @@ enum ProjectionSQL {
         \(historyCTEs)
         UPDATE workflow_state AS w SET
             current_phase = coalesce(left(p.current_phase, 50), w.current_phase),
-            current_agent = CASE WHEN h.workflow_id IS NULL THEN w.current_agent ELSE left(h.current_agent, 100) END,
+            current_agent = CASE WHEN cur.workflow_id IS NULL THEN w.current_agent ELSE left(cur.current_agent, 100) END,
             status = coalesce(left(c.status, 20), w.status),
             completed_at = CASE WHEN c.workflow_id IS NULL THEN w.completed_at ELSE c.ts END,
             updated_at = t.last_ts,
@@ -205,6 +261,7 @@ enum ProjectionSQL {
         LEFT JOIN phase p USING (workflow_id)
         LEFT JOIN phases ph USING (workflow_id)
         LEFT JOIN handoffs h USING (workflow_id)
+        LEFT JOIN newest_agent cur USING (workflow_id)
         LEFT JOIN completed c USING (workflow_id)
         WHERE w.workflow_id = t.workflow_id
         RETURNING w.workflow_id
@@ -219,10 +276,14 @@ enum ProjectionSQL {
     ///   earliest event's `session_id`, the earliest timestamp |
     /// | workflow_id | the accepted event's workflow, else the newest event's; only if its row exists |
     /// | checkpoint_id | newest of checkpoint.saved `checkpoint_id`, task.completed `final_checkpoint_id`,
-    ///   accepted `checkpoint_id` |
-    /// | status, completed_at | newest of accepted (active), task.completed (completed), task.blocked (blocked) |
+    ///   accepted `checkpoint_id`, context.restored `checkpoint_id` |
+    /// | status, completed_at | newest of accepted (active), task.completed (completed), task.blocked (blocked),
+    ///   session.failed (stalled when `failure` is stalled, else failed), session.paused (paused),
+    ///   session.recovery.started (recovering), session.resumed / task.resumed (resumed); a recovery or resume
+    ///   of a task (`task_id`) whose completed/blocked outcome is stored does not count |
     /// | last_active_at | newest event timestamp |
-    /// | metadata | `event_ids` (sorted), `accepted_from`, `blocked_reason` while blocked, `last_blocked`,
+    /// | metadata | `event_ids` (sorted), `accepted_from`, `blocked_reason` while blocked or stalled, `last_blocked`,
+    ///   `last_recovery`,
     ///   `last_completed` |
     static func sessions(_ scope: Scope) -> String {
         let keys =
@@ -259,12 +320,30 @@ enum ProjectionSQL {
                        coalesce(payload ->> 'checkpoint_id', payload ->> 'final_checkpoint_id') AS checkpoint_id
                 FROM ev
                 WHERE coalesce(payload ->> 'checkpoint_id', payload ->> 'final_checkpoint_id') IS NOT NULL
-                  AND event_type <> 'agent.letta.task.blocked'
+                  AND event_type IN ('agent.handoff.accepted', 'agent.letta.checkpoint.saved',
+                                     'agent.letta.task.completed', 'agent.letta.context.restored')
                 ORDER BY session_id, ts DESC, event_id DESC
             ),
             status AS (
-                SELECT DISTINCT ON (session_id) session_id, ts, event_type
-                FROM ev WHERE event_type <> 'agent.letta.checkpoint.saved'
+                SELECT DISTINCT ON (session_id) session_id, ts, event_type, payload
+                FROM ev s
+                WHERE event_type NOT IN ('agent.letta.checkpoint.saved', 'agent.letta.context.restored')
+                  -- A recovery of a task whose outcome is stored already (a redelivery after the outcome was
+                  -- published but before the bridge remembered it) does not reopen the session.
+                  AND NOT (event_type IN ('agent.letta.session.recovery.started', 'agent.letta.task.resumed',
+                                          'agent.letta.session.resumed')
+                           AND EXISTS (SELECT 1 FROM ev o
+                                       WHERE o.session_id = s.session_id
+                                         AND o.event_type IN ('agent.letta.task.completed', 'agent.letta.task.blocked')
+                                         AND o.payload ->> 'task_id' = s.payload ->> 'task_id'))
+                ORDER BY session_id, ts DESC, event_id DESC
+            ),
+            recovery AS (
+                SELECT DISTINCT ON (session_id) session_id, jsonb_build_object(
+                           'reason', payload -> 'reason', 'checkpoint_id', payload -> 'checkpoint_id',
+                           'task_id', payload -> 'task_id', 'event_id', event_id,
+                           'timestamp', \(wireTimestamp("ts"))) AS info
+                FROM ev WHERE event_type = 'agent.letta.session.recovery.started'
                 ORDER BY session_id, ts DESC, event_id DESC
             ),
             blocked AS (
@@ -295,20 +374,31 @@ enum ProjectionSQL {
                        CASE st.event_type WHEN 'agent.letta.task.completed' THEN st.ts END AS completed_at,
                        CASE st.event_type WHEN 'agent.letta.task.completed' THEN 'completed'
                                           WHEN 'agent.letta.task.blocked' THEN 'blocked'
+                                          WHEN 'agent.letta.session.failed' THEN
+                                              CASE st.payload ->> 'failure' WHEN 'stalled' THEN 'stalled'
+                                                                            ELSE 'failed' END
+                                          WHEN 'agent.letta.session.paused' THEN 'paused'
+                                          WHEN 'agent.letta.session.recovery.started' THEN 'recovering'
+                                          WHEN 'agent.letta.session.resumed' THEN 'resumed'
+                                          WHEN 'agent.letta.task.resumed' THEN 'resumed'
                                           ELSE 'active' END AS status,
                        jsonb_build_object(
                            'event_ids', t.event_ids,
                            'accepted_from', a.payload -> 'accepted_from',
-                           'blocked_reason', CASE st.event_type WHEN 'agent.letta.task.blocked'
+                           'blocked_reason', CASE WHEN st.event_type = 'agent.letta.task.blocked'
+                                                       OR (st.event_type = 'agent.letta.session.failed'
+                                                           AND st.payload ->> 'failure' = 'stalled')
                                                  THEN b.info -> 'reason' ELSE 'null'::jsonb END,
                            'last_blocked', b.info,
-                           'last_completed', d.info) AS metadata
+                           'last_completed', d.info,
+                           'last_recovery', rc.info) AS metadata
                 FROM totals t
                 LEFT JOIN accepted a USING (session_id)
                 LEFT JOIN checkpoint cp USING (session_id)
                 LEFT JOIN status st USING (session_id)
                 LEFT JOIN blocked b USING (session_id)
                 LEFT JOIN done d USING (session_id)
+                LEFT JOIN recovery rc USING (session_id)
             )
             INSERT INTO agent_sessions AS s (
                 session_id, agent_type, agent_instance_id, checkpoint_id, workflow_id, started_at, last_active_at,

@@ -34,7 +34,7 @@ public struct ManagerMetrics: Sendable {
 
     /// Creates the metric handles (bootstrap the metrics system first); `catalogue` names the event types
     /// that get their own `event_type` label.
-    public init(catalogue: EventCatalogue = .phase1) {
+    public init(catalogue: EventCatalogue = .standard) {
         knownEventTypes = Set(catalogue.eventTypes)
     }
 

@@ -154,6 +154,39 @@ public struct LettaClient: Sendable {
         return try Self.decode(LettaResponseBody.self, from: response, request: request).reply(request: request.summary)
     }
 
+    /// `PATCH /v1/agents/{id}`: replaces the agent's tags (the whole list); returns the updated agent.
+    public func updateAgentTags(id: String, tags: [String]) async throws(LettaClientError) -> LettaAgent {
+        try await call(
+            LettaAgent.self, method: "PATCH", path: "/v1/agents/\(try Self.segment(id))",
+            body: UpdateTagsBody(tags: tags))
+    }
+
+    /// `GET /v1/agents/{id}/messages`: the agent's stored messages, oldest first, at most `limit` (newest ones);
+    /// with `after`, only those after that message id (a cursor).
+    public func messages(agentID: String, limit: Int = 100, after: String? = nil) async throws(LettaClientError)
+        -> [LettaMessage]
+    {
+        var query: [(name: String, value: String)] = [(name: "limit", value: String(limit))]
+        if let after { query.append((name: "after", value: after)) }
+        return try await call(
+            [LettaMessage].self, method: "GET", path: "/v1/agents/\(try Self.segment(agentID))/messages", query: query)
+    }
+
+    /// `POST /v1/blocks/` then `PATCH /v1/agents/{id}/core-memory/blocks/attach/{block}`: adds a new core memory
+    /// block to an existing agent; returns the block.
+    public func attachNewBlock(agentID: String, block: LettaMemoryBlockCreate) async throws(LettaClientError)
+        -> LettaMemoryBlock
+    {
+        let created = try await call(LettaMemoryBlock.self, method: "POST", path: "/v1/blocks/", body: block)
+        guard let blockID = created.id else {
+            throw LettaClientError(code: .invalidResponse, message: "Letta created a block without an id")
+        }
+        _ = try await call(
+            LettaAgent.self, method: "PATCH",
+            path: "/v1/agents/\(try Self.segment(agentID))/core-memory/blocks/attach/\(try Self.segment(blockID))")
+        return created
+    }
+
     /// `DELETE /v1/agents/{id}`: deletes the agent and its messages; ``LettaClientError/Code/notFound`` when
     /// it does not exist.
     public func deleteAgent(id: String) async throws(LettaClientError) {
@@ -284,6 +317,11 @@ struct CreateAgentBody: Encodable {
         case embeddingConfig = "embedding_config"
         case agentType = "agent_type"
     }
+}
+
+/// `UpdateAgent` with only `tags`.
+struct UpdateTagsBody: Encodable {
+    var tags: [String]
 }
 
 /// `LettaRequest` as sent: one or more messages with a role and text content.

@@ -24,6 +24,56 @@ import Testing
         }
     }
 
+    @Test func phase2CatalogueHasTheRecoveryTypesAndStandardJoinsBoth() throws {
+        #expect(
+            EventCatalogue.phase2.eventTypes == [
+                "agent.letta.context.restored", "agent.letta.session.failed", "agent.letta.session.paused",
+                "agent.letta.session.recovery.started", "agent.letta.session.resumed", "agent.letta.task.resumed",
+            ])
+        #expect(
+            EventCatalogue.standard.eventTypes
+                == (EventCatalogue.phase1.eventTypes + EventCatalogue.phase2.eventTypes).sorted())
+        let workflow = BloodbankUUID.format(UUID())
+        let recovery = try validate(
+            "agent.letta.session.recovery.started",
+            #"{"session_id": "agent-1", "workflow_id": "\#(workflow)", "reason": "redelivered", "checkpoint_id": "message-9"}"#
+        )
+        guard case .recoveryStarted(let started) = recovery.typedPayload else {
+            Issue.record("not typed")
+            return
+        }
+        #expect(started.checkpointID == "message-9")
+        #expect(recovery.typedPayload?.workflowID.map(BloodbankUUID.format) == workflow)
+        let failed = try validate(
+            "agent.letta.session.failed", #"{"session_id": "agent-1", "reason": "stalled", "failure": "stalled"}"#)
+        guard case .sessionFailed(let payload) = failed.typedPayload else {
+            Issue.record("not typed")
+            return
+        }
+        #expect(payload.failure == .stalled)
+        #expect(payload.jsonObject == failed.envelope.payload)
+        #expect(throws: BloodbankModelError.self) {
+            try validate("agent.letta.session.failed", #"{"session_id": "agent-1", "reason": "x", "failure": "bored"}"#)
+        }
+        #expect(throws: BloodbankModelError.self) {
+            try validate("agent.letta.task.resumed", #"{"session_id": "agent-1"}"#)
+        }
+        let restored = try validate(
+            "agent.letta.context.restored",
+            #"{"session_id": "agent-1", "checkpoint_id": "message-2", "message_count": 7, "memory_blocks": ["task"]}"#)
+        guard case .contextRestored(let context) = restored.typedPayload else {
+            Issue.record("not typed")
+            return
+        }
+        #expect(context.memoryBlocks == ["task"])
+        #expect(context.messageCount == 7)
+        let checkpoint = try validate(
+            "agent.letta.checkpoint.saved",
+            #"{"session_id": "agent-1", "checkpoint_id": "message-2", "checkpoint_type": "final", "workflow_id": "\#(workflow)"}"#
+        )
+        #expect(checkpoint.typedPayload?.workflowID.map(BloodbankUUID.format) == workflow)
+    }
+
     @Test func wireExamplesValidateAsKnownTypes() throws {
         for line in try Fixtures.wireExampleLines() {
             let event = try validator.validate(bytes: line.bytes)
@@ -360,7 +410,7 @@ import Testing
         (#"{"session_id":"s"}"#, "payload.checkpoint_id: required field is missing"),
         (
             #"{"session_id":"s","checkpoint_id":"c","checkpoint_type":"pre_handoff"}"#,
-            #"payload.checkpoint_type: expected one of progress, milestone, pre-handoff, pre-feedback, got "pre_handoff""#
+            #"payload.checkpoint_type: expected one of initial, progress, milestone, pre-handoff, pre-feedback, final, got "pre_handoff""#
         ),
         (
             #"{"session_id":"s","checkpoint_id":"c","metrics":{"tokens_used":"12"}}"#,

@@ -10,7 +10,7 @@ import Testing
     @Test func oneFilePerCatalogueEntryPlusTheEnvelope() {
         #expect(
             schemas.map(\.fileName)
-                == ["envelope.schema.json"] + EventCatalogue.phase1.eventTypes.map { "\($0).schema.json" }
+                == ["envelope.schema.json"] + EventCatalogue.standard.eventTypes.map { "\($0).schema.json" }
         )
         for (_, schema) in schemas {
             #expect(schema["$schema"] == "https://json-schema.org/draft/2020-12/schema")
@@ -28,7 +28,7 @@ import Testing
     @Test func payloadSchemasMirrorTheDescriptors() throws {
         for (fileName, schema) in schemas.dropFirst() {
             let eventType = String(fileName.dropLast(".schema.json".count))
-            let entry = try #require(EventCatalogue.phase1[eventType])
+            let entry = try #require(EventCatalogue.standard[eventType])
             #expect(schema["properties"]?["event_type"] == ["const": .string(eventType)])
             let payload = try #require(schema["properties"]?["payload"])
             try checkObjectSchema(payload, fields: entry.fields, path: eventType)
@@ -107,7 +107,7 @@ import Testing
     }
 
     @Test func enumerationsComeFromTheSwiftEnums() throws {
-        let started = try #require(EventCatalogue.phase1["bmad.workflow.started"])
+        let started = try #require(EventCatalogue.standard["bmad.workflow.started"])
         guard case .enumeration(let phases) = started.fields.first(where: { $0.name == "current_phase" })?.kind else {
             Issue.record("current_phase is not an enumeration")
             return
@@ -136,7 +136,7 @@ import Testing
         for document in try Self.crossCheckCorpus() {
             let parsed = try JSONValue(parsing: document)
             let eventType = parsed["event_type"]?.stringValue ?? ""
-            let file = EventCatalogue.phase1[eventType] == nil ? "envelope.schema.json" : "\(eventType).schema.json"
+            let file = EventCatalogue.standard[eventType] == nil ? "envelope.schema.json" : "\(eventType).schema.json"
             cases.append(["schema": .string(file), "document": .string(document)])
             expected.append((try? validator.validate(bytes: Array(document.utf8))) != nil)
         }

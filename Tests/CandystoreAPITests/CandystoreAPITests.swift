@@ -154,7 +154,7 @@ import WSCore
     @Test func payloadSchemasComeFromTheCatalogue() throws {
         let document = try #require(try JSONValue(parsing: OpenAPIDocument.served(requiresToken: false)).objectValue)
         let schemas = try #require(document["components"]?.objectValue?["schemas"]?.objectValue)
-        let catalogue = EventCatalogue.phase1
+        let catalogue = EventCatalogue.standard
         #expect(!catalogue.eventTypes.isEmpty)
         for eventType in catalogue.eventTypes {
             let entry = try #require(catalogue[eventType])

@@ -89,8 +89,11 @@ import Testing
             #expect(try await store.workflow(viaParent, "current_agent") == "letta-architect")
             #expect(
                 try await store.workflow(viaParent, "agent_handoffs")
-                    == #"[{"event_id": "\#(accepted.envelope.eventID.uuidString.lowercased())", "to_agent": "letta-architect", "#
-                    + #""timestamp": "2026-01-01T00:00:02.000000Z", "from_agent": "bmad-architect", "session_id": "agent-b"}]"#
+                    == #"[{"retry": null, "reason": null, "status": "accepted", "summary": null, "#
+                    + #""event_id": "\#(accepted.envelope.eventID.uuidString.lowercased())", "to_agent": "letta-architect", "#
+                    + #""retryable": null, "timestamp": "2026-01-01T00:00:02.000000Z", "from_agent": "bmad-architect", "#
+                    + #""session_id": "agent-b", "handoff_event_id": "\#(request.envelope.eventID.uuidString.lowercased())", "#
+                    + #""outcome_event_id": null}]"#
             )
 
             let viaContext = UUID()
@@ -222,6 +225,103 @@ import Testing
                     "concat_ws(' | ', status, completed_at, checkpoint_id, coalesce(metadata ->> 'blocked_reason', '-'), "
                         + "metadata -> 'last_completed' ->> 'summary', jsonb_array_length(metadata -> 'event_ids'))")
                     == "completed | 2026-01-01 00:00:30+00 | cp-final | - | built | 4")
+        }
+    }
+
+    @Test func recoveryStallAndOutcomeShowInTheSessionAndTheWorkflowsHandoffs() async throws {
+        try await TestDatabase.withStore { store in
+            let workflow = UUID()
+            let agentUUID = UUID()
+            let agentID = "agent-\(BloodbankUUID.format(agentUUID))"
+            let request = Fixture.handoffRequested(workflow, to: "letta-dev", at: 0)
+            let handoff = request.envelope.eventID
+            let task = JSONValue.string(BloodbankUUID.format(handoff))
+            let accepted = Fixture.handoffAccepted(workflow, session: agentID, at: 1, parents: [handoff])
+            let acceptance = accepted.envelope.eventID
+            let lifecycle: JSONObject = [
+                "session_id": .string(agentID), "workflow_id": Fixture.uuid(workflow), "task_id": task,
+            ]
+            var recovery = lifecycle
+            recovery.append("reason", "redelivered")
+            recovery.append("checkpoint_id", "message-1")
+            let started = Fixture.event(
+                "agent.letta.session.recovery.started", recovery, at: 3, parents: [acceptance])
+            _ = try await store.write([request])
+            #expect(try await store.workflow(workflow, "agent_handoffs -> 0 ->> 'status'") == "requested")
+            _ = try await store.write([accepted])
+            #expect(try await store.workflow(workflow, "agent_handoffs -> 0 ->> 'status'") == "accepted")
+            #expect(
+                try await store.workflow(workflow, "agent_handoffs -> 0 ->> 'handoff_event_id'")
+                    == BloodbankUUID.format(handoff))
+            _ = try await store.write([
+                Fixture.event(
+                    "agent.letta.checkpoint.saved",
+                    ["session_id": .string(agentID), "checkpoint_id": "message-1", "checkpoint_type": "initial"],
+                    at: 2, parents: [acceptance]),
+                started,
+            ])
+            #expect(try await store.workflow(workflow, "agent_handoffs -> 0 ->> 'status'") == "recovering")
+            #expect(
+                try await store.session(
+                    agentUUID, "concat_ws(' | ', status, checkpoint_id, metadata -> 'last_recovery' ->> 'reason')")
+                    == "recovering | message-1 | redelivered")
+            var resumed = lifecycle
+            resumed.append("resumption", "new_turn")
+            _ = try await store.write([Fixture.event("agent.letta.task.resumed", resumed, at: 4, parents: [acceptance])]
+            )
+            #expect(try await store.session(agentUUID, "status") == "resumed")
+
+            // The stalled outcome: blocked (retryable), then session.failed (stalled).
+            let blocked = Fixture.event(
+                "agent.letta.task.blocked",
+                [
+                    "session_id": .string(agentID), "workflow_id": Fixture.uuid(workflow), "task_id": task,
+                    "reason": "stalled: no progress", "retryable": true,
+                ], at: 5, parents: [acceptance])
+            var failed = lifecycle
+            failed.append("reason", "stalled: no progress")
+            failed.append("failure", "stalled")
+            _ = try await store.write([blocked, Fixture.event("agent.letta.session.failed", failed, at: 6)])
+            #expect(
+                try await store.session(agentUUID, "concat_ws(' | ', status, metadata ->> 'blocked_reason')")
+                    == "stalled | stalled: no progress")
+            #expect(
+                try await store.workflow(
+                    workflow,
+                    "concat_ws(' | ', agent_handoffs -> 0 ->> 'status', agent_handoffs -> 0 ->> 'reason', "
+                        + "agent_handoffs -> 0 ->> 'retryable', agent_handoffs -> 0 ->> 'retry', "
+                        + "agent_handoffs -> 0 ->> 'outcome_event_id')")
+                    == "blocked | stalled: no progress | true | bb dlq redrive \(BloodbankUUID.format(handoff)) | "
+                    + BloodbankUUID.format(blocked.envelope.eventID))
+
+            // A recovery announced after the outcome was stored (a redelivery before the ack) reopens nothing.
+            let second = Fixture.handoffRequested(workflow, to: "letta-dev", at: 10)
+            let secondAccepted = Fixture.handoffAccepted(
+                workflow, session: agentID, at: 11, parents: [second.envelope.eventID])
+            let secondTask: JSONObject = [
+                "session_id": .string(agentID), "workflow_id": Fixture.uuid(workflow),
+                "task_id": .string(BloodbankUUID.format(second.envelope.eventID)),
+            ]
+            var completedPayload = secondTask
+            completedPayload.append("summary", "done it")
+            let completed = Fixture.event(
+                "agent.letta.task.completed", completedPayload, at: 12, parents: [secondAccepted.envelope.eventID])
+            var late = secondTask
+            late.append("reason", "redelivered after the outcome")
+            _ = try await store.write([
+                second, secondAccepted, completed,
+                Fixture.event(
+                    "agent.letta.session.recovery.started", late, at: 13, parents: [secondAccepted.envelope.eventID]),
+            ])
+            #expect(try await store.session(agentUUID, "status") == "completed")
+            #expect(
+                try await store.workflow(
+                    workflow, "concat_ws(' | ', agent_handoffs -> 1 ->> 'status', agent_handoffs -> 1 ->> 'summary')")
+                    == "completed | done it")
+            // And the rebuild agrees.
+            let incremental = try await store.readModels()
+            _ = try await ProjectionRebuilder.rebuild(client: store.client, logger: TestDatabase.logger)
+            #expect(try await store.readModels() == incremental)
         }
     }
 
@@ -422,11 +522,46 @@ enum Scenario {
                     Fixture.event(
                         "agent.letta.checkpoint.saved", payload, at: tick(), parents: [accepted.envelope.eventID]))
             }
-            if index % 2 == 0 {
-                events.append(Fixture.taskBlocked(workflow, session: agent, reason: "needs input \(index)", at: tick()))
+            // Phase 2: recoveries (caused by the acceptance), a stall, a handoff nobody accepted.
+            let lifecycle: JSONObject = [
+                "session_id": .string(agent), "workflow_id": Fixture.uuid(workflow), "task_id": "t-1",
+            ]
+            if index % 3 == 1 {
+                var recovery = lifecycle
+                recovery.append("reason", "redelivered after acceptance")
+                recovery.append("checkpoint_id", .string("cp-\(index)-1"))
+                var restored = lifecycle
+                restored.append("checkpoint_id", .string("cp-\(index)-1"))
+                var resumed = lifecycle
+                resumed.append("resumption", index % 2 == 0 ? "new_turn" : "stored_reply")
+                for (type, payload) in [
+                    ("agent.letta.session.recovery.started", recovery), ("agent.letta.context.restored", restored),
+                    ("agent.letta.task.resumed", resumed),
+                ] {
+                    events.append(Fixture.event(type, payload, at: tick(), parents: [accepted.envelope.eventID]))
+                }
             }
-            events.append(
-                Fixture.taskCompleted(workflow, session: agent, finalCheckpoint: "final-\(index)", at: tick()))
+            if index % 2 == 0 {
+                events.append(
+                    Fixture.taskBlocked(
+                        workflow, session: agent, reason: "needs input \(index)", at: tick(),
+                        parents: index % 4 == 0 ? [accepted.envelope.eventID] : []))
+            }
+            if index % 4 == 2 {
+                var failed = lifecycle
+                failed.append("reason", "stalled: no progress for 5 s")
+                failed.append("failure", "stalled")
+                events.append(Fixture.event("agent.letta.session.failed", failed, at: tick()))
+            }
+            if index % 5 == 0 {
+                events.append(Fixture.handoffRequested(workflow, to: "nobody-\(index)", at: tick()))
+            }
+            if index % 4 != 2 {
+                events.append(
+                    Fixture.taskCompleted(
+                        workflow, session: agent, finalCheckpoint: "final-\(index)", at: tick(),
+                        parents: index % 2 == 1 ? [accepted.envelope.eventID] : []))
+            }
             events.append(Fixture.phaseCompleted(workflow, phase: "planning", at: tick()))
             events.append(Fixture.other(workflow: workflow, at: tick(), extra: ["noise": true]))
             if index % 4 == 1 {

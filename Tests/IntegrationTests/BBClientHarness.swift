@@ -62,7 +62,12 @@ enum BBClientHarness {
 
     /// `GET url`: status and body bytes.
     static func get(_ url: String) async throws -> (status: Int, body: [UInt8]) {
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
+        var request = HTTPClientRequest(url: url)
+        // The local stack requires the API token it generated into .env (docs/security.md).
+        if let token = IntegrationEnvironment.settings.optionalString(.apiToken) {
+            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let buffer = try await response.body.collect(upTo: 64 << 20)
         return (Int(response.status.code), Array(buffer.readableBytesView))
     }

@@ -32,15 +32,23 @@ extension EndToEndIntegrationTests {
             events[$0]?.stringValue
         }
 
-        // The tree from the workflow's first event is one chain of five events, each the child of the previous.
+        // The tree from the workflow's first event is one chain of five events, each the child of the previous,
+        // plus the bridge's three checkpoints beside the outcome (children of the acceptance).
         var chain: [JSONValue] = []
+        var checkpoints: [JSONValue] = []
         var node: JSONValue? = result["tree"]
         while let current = node {
             chain.append(current)
-            let children = current["children"]?.arrayValue ?? []
+            let all = current["children"]?.arrayValue ?? []
+            let children = all.filter { $0["event"]?["event_type"] != "agent.letta.checkpoint.saved" }
+            checkpoints += all.filter { $0["event"]?["event_type"] == "agent.letta.checkpoint.saved" }
             #expect(children.count <= 1, "a branch in the tree: \(children.count) children")
             node = children.first
         }
+        #expect(
+            checkpoints.map { $0["event"]?["payload"]?["checkpoint_type"]?.stringValue } == [
+                "initial", "progress", "final",
+            ])
         #expect(
             chain.map { $0["event"]?["event_type"]?.stringValue } == [
                 "bmad.workflow.started", "bmad.workflow.phase.completed", "bmad.workflow.handoff.requested",
@@ -69,27 +77,31 @@ extension EndToEndIntegrationTests {
         let letta = LettaClient(configuration: try IntegrationEnvironment.lettaConfiguration())
         let blocks = try await letta.memoryBlocks(agentID: sessionID)
         #expect(blocks.contains { $0.label == "task" && $0.value.contains(workflow) })
-        try await letta.deleteAgent(id: sessionID)
+        try await Self.deleteWhenDone(letta, sessionID)
 
         // The API serves the same chain from the handoff: acceptance, then outcome.
         let handoff = try #require(ids[2])
         let (status, flat) = try await Self.get(
             "\(try Self.apiBase())/api/v1/events/\(handoff)/descendants?format=flat")
         #expect(status == 200)
-        #expect(flat?["descendants"]?.arrayValue?.map { $0["event"]?["event_id"]?.stringValue } == [ids[3], ids[4]])
+        #expect(
+            flat?["descendants"]?.arrayValue?.filter { $0["event"]?["event_type"] != "agent.letta.checkpoint.saved" }
+                .map { $0["event"]?["event_id"]?.stringValue } == [ids[3], ids[4]])
     }
 
     @Test func bbDemoHandoffDrawsTheTree() async throws {
         let run = try await Self.execute(Self.bb, ["demo", "handoff", "--timeout", "90", "--task", "Draw the tree"])
         try #require(run.status == 0, "bb demo handoff failed: \(run.errors)")
         let lines = run.output.split(separator: "\n").map(String.init)
-        try #require(lines.count == 7, "output:\n\(run.output)")
+        try #require(lines.count == 10, "output:\n\(run.output)")
         #expect(lines[0].hasPrefix("workflow "))
         #expect(lines[1].hasPrefix("bmad.workflow.started  "))
         #expect(lines[2].hasPrefix("└─ bmad.workflow.phase.completed  "))
         #expect(lines[3].hasPrefix("   └─ bmad.workflow.handoff.requested  "))
         #expect(lines[4].hasPrefix("      └─ agent.handoff.accepted  "))
-        #expect(lines[5].hasPrefix("         └─ agent.letta.task.completed  "))
+        // The bridge's checkpoints (initial, progress, final) beside the outcome, all children of the acceptance.
+        for line in lines[5...7] { #expect(line.hasPrefix("         ├─ agent.letta.checkpoint.saved  ")) }
+        #expect(lines[8].hasPrefix("         └─ agent.letta.task.completed  "))
         #expect(lines[4].contains("agent=letta-python-dev (agent-"))
         #expect(lines[3].contains("to letta-python-dev: Draw the tree"))
         #expect(run.errors.contains("[demo] accepted by a Letta agent"))
@@ -98,7 +110,7 @@ extension EndToEndIntegrationTests {
         #expect(last.hasSuffix(": agent.letta.task.completed"))
         let sessionID = String(last.dropFirst("Letta agent ".count).prefix { $0 != ":" })
         let letta = LettaClient(configuration: try IntegrationEnvironment.lettaConfiguration())
-        try await letta.deleteAgent(id: sessionID)
+        try await Self.deleteWhenDone(letta, sessionID)
     }
 
     @Test func bbDemoHandoffFailsClearlyWhenTheAPIIsNotThere() async throws {

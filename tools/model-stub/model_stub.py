@@ -12,7 +12,9 @@ calls Letta makes against an "openai" endpoint:
   POST /v1/embeddings         deterministic unit vectors (float or base64), derived from a hash of the text
 
 Failure injection, for the blocked-path tests: a latest user message that contains FAIL_MODEL makes
-/v1/chat/completions answer HTTP 500 (an OpenAI-shaped error body). GET /health answers {"status": "ok"}.
+/v1/chat/completions answer HTTP 500 (an OpenAI-shaped error body). A latest user message that contains
+DELAY_MODEL=<seconds> (e.g. DELAY_MODEL=2.5) holds the answer that long (at most 600 s), so a test can kill
+something while a turn runs. GET /health answers {"status": "ok"}.
 
 Standard library only, so it runs under any python3 (the Letta venv or the system one).
 Environment: MODEL_STUB_HOST (127.0.0.1), MODEL_STUB_PORT (8299), MODEL_STUB_MODEL (stub-model),
@@ -27,6 +29,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import struct
 import sys
 import time
@@ -34,6 +37,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 FAIL_MARKER = "FAIL_MODEL"
+DELAY_PATTERN = re.compile(r"DELAY_MODEL=([0-9]+(?:\.[0-9]+)?)")
+MAX_DELAY_SECONDS = 600.0
 REPLY_PREFIX = "Task accepted by the stub model: "
 MAX_ECHO_CHARS = 400
 
@@ -168,6 +173,14 @@ def prompt_tokens(request: dict[str, Any]) -> int:
         if isinstance(message, dict):
             total += rough_tokens(content_text(message.get("content")))
     return total
+
+
+def requested_delay(request: dict[str, Any]) -> float:
+    """Seconds the latest user message asks the answer to be held (DELAY_MODEL=<seconds>), 0 when none."""
+    match = DELAY_PATTERN.search(last_user_text(request.get("messages") or []))
+    if match is None:
+        return 0.0
+    return min(float(match.group(1)), MAX_DELAY_SECONDS)
 
 
 class ModelFailure(Exception):
@@ -350,6 +363,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         try:
             if route == "/chat/completions":
+                delay = requested_delay(request)
+                if delay > 0:
+                    time.sleep(delay)
                 completion = chat_completion(request)
                 if request.get("stream"):
                     self.send_stream(completion)

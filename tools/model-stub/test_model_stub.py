@@ -54,6 +54,15 @@ class ChatCompletionTests(unittest.TestCase):
         with self.assertRaises(stub.ModelFailure):
             stub.chat_completion({"messages": [{"role": "user", "content": "please FAIL_MODEL"}], "tools": [SEND_MESSAGE]})
 
+    def test_delay_marker_is_parsed_from_the_latest_user_message(self):
+        def request(*texts):
+            return {"messages": [{"role": "user", "content": text} for text in texts]}
+
+        self.assertEqual(stub.requested_delay(request("work DELAY_MODEL=2.5 please")), 2.5)
+        self.assertEqual(stub.requested_delay(request("DELAY_MODEL=3", "no marker here")), 0.0)
+        self.assertEqual(stub.requested_delay(request("plain")), 0.0)
+        self.assertEqual(stub.requested_delay(request("DELAY_MODEL=99999")), stub.MAX_DELAY_SECONDS)
+
     def test_fail_marker_in_an_older_message_does_not_fail(self):
         request = {
             "messages": [

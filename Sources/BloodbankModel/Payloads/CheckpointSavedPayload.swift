@@ -1,3 +1,5 @@
+public import Foundation
+
 /// `agent.letta.checkpoint.saved`: a Letta agent saved a checkpoint of its work.
 public struct CheckpointSavedPayload: BloodbankPayload, Hashable {
     /// The routing key.
@@ -13,6 +15,8 @@ public struct CheckpointSavedPayload: BloodbankPayload, Hashable {
         .optional("summary", .string, "What the checkpoint captures."),
         .optional("context_snapshot", .object(nil), "The agent's context at the checkpoint."),
         .optional("metrics", .object(Metrics.fields), "Resource use up to the checkpoint."),
+        .optional("workflow_id", .uuid, "The workflow the checkpointed task belongs to."),
+        .optional("task_id", .string, "The checkpointed task (the handoff event id for the bridge)."),
     ]
 
     /// Resource use reported with a checkpoint.
@@ -48,6 +52,10 @@ public struct CheckpointSavedPayload: BloodbankPayload, Hashable {
     public var contextSnapshot: JSONObject?
     /// Resource use.
     public var metrics: Metrics?
+    /// The workflow of the task.
+    public var workflowID: UUID?
+    /// The task.
+    public var taskID: String?
 
     /// Creates a payload for publishing.
     public init(
@@ -57,7 +65,9 @@ public struct CheckpointSavedPayload: BloodbankPayload, Hashable {
         checkpointType: CheckpointType? = nil,
         summary: String? = nil,
         contextSnapshot: JSONObject? = nil,
-        metrics: Metrics? = nil
+        metrics: Metrics? = nil,
+        workflowID: UUID? = nil,
+        taskID: String? = nil
     ) {
         self.sessionID = sessionID
         self.checkpointID = checkpointID
@@ -66,6 +76,8 @@ public struct CheckpointSavedPayload: BloodbankPayload, Hashable {
         self.summary = summary
         self.contextSnapshot = contextSnapshot
         self.metrics = metrics
+        self.workflowID = workflowID
+        self.taskID = taskID
     }
 
     /// Decodes a payload that passed validation against ``fields``.
@@ -85,6 +97,8 @@ public struct CheckpointSavedPayload: BloodbankPayload, Hashable {
         } else {
             self.metrics = nil
         }
+        self.workflowID = try reader.uuid("workflow_id")
+        self.taskID = try reader.string("task_id")
     }
 
     /// The wire object.
@@ -102,6 +116,8 @@ public struct CheckpointSavedPayload: BloodbankPayload, Hashable {
             nested.set("duration_seconds", metrics.durationSeconds)
             writer.set("metrics", nested.object)
         }
+        writer.set("workflow_id", workflowID)
+        writer.set("task_id", taskID)
         return writer.object
     }
 }
