@@ -39,7 +39,7 @@ public struct ManagerMetrics: Sendable {
     }
 
     /// The `event_type` label for `eventType`.
-    func label(eventType: String) -> String {
+    package func label(eventType: String) -> String {
         knownEventTypes.contains(eventType) ? eventType : Self.otherEventType
     }
 
