@@ -1,4 +1,5 @@
 import BloodbankModel
+import CandystoreConfig
 import Foundation
 
 /// The catalogue type nearest to a mistyped one (`bmad.workflow.handoff.request` → `…requested`).
@@ -11,22 +12,10 @@ enum CatalogueSuggestion {
         return best.1 <= max(3, max(type.count, best.0.count) / 3) ? best.0 : nil
     }
 
-    /// Levenshtein distance over characters.
+    /// Levenshtein distance (event types are ASCII, so bytes are characters); the one `candystore config`
+    /// uses for a mistyped variable.
     static func distance(_ lhs: String, _ rhs: String) -> Int {
-        let a = Array(lhs)
-        let b = Array(rhs)
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            swap(&previous, &current)
-        }
-        return previous[b.count]
+        Settings.editDistance(Array(lhs.utf8), Array(rhs.utf8))
     }
 }
 

@@ -145,7 +145,7 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
             headers.replaceOrAdd(name: "content-length", value: "\(body.readableBytes)")
             headers.replaceOrAdd(name: "content-type", value: "application/json")
             replacementBody = body
-            let status = HTTPResponseStatus(statusCode: Int(error.status.code), reasonPhrase: error.status.reasonPhrase)
+            let status = Self.status(of: error)
             context.write(
                 wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))),
                 promise: promise)
@@ -174,7 +174,7 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let headers = HTTPHeaders([
             ("content-type", "application/json"), ("content-length", "\(body.readableBytes)"), ("connection", "close"),
         ])
-        let status = HTTPResponseStatus(statusCode: Int(error.status.code), reasonPhrase: error.status.reasonPhrase)
+        let status = Self.status(of: error)
         context.write(
             wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
@@ -182,6 +182,11 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
         let channel = context.channel
         written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    /// The NIO status of the API error's status.
+    static func status(of error: APIError) -> HTTPResponseStatus {
+        HTTPResponseStatus(statusCode: Int(error.status.code), reasonPhrase: error.status.reasonPhrase)
     }
 
     static func asksForUpgrade(_ head: HTTPRequestHead) -> Bool {

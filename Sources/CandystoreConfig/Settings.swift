@@ -184,7 +184,8 @@ public struct Settings: Sendable {
         return best?.name
     }
 
-    static func editDistance(_ a: [UInt8], _ b: [UInt8]) -> Int {
+    /// Levenshtein distance over bytes (also `bb`'s nearest catalogue type).
+    package static func editDistance(_ a: [UInt8], _ b: [UInt8]) -> Int {
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
         var previous = Array(0...b.count)

@@ -34,7 +34,9 @@ import Testing
                     // First half, then force-close the manager's connection (unacked deliveries come back
                     // redelivered), then the second half plus 1,000 re-published duplicates.
                     try await Self.publishAll(envelopes[0..<5_000], with: publisher)
-                    try await harness.waitUntil("some events stored") { manager.statistics.stored > 1_000 }
+                    try await harness.waitUntil(timeout: .seconds(180), "some events stored") {
+                        manager.statistics.stored > 1_000
+                    }
                     for connection in try await harness.management.connections()
                     where connection.clientProvidedName == "test-manager-\(harness.id)" {
                         try await harness.management.closeConnection(named: connection.name)
